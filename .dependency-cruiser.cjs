@@ -1,0 +1,65 @@
+/**
+ * Layering rules for peerdrop (see docs/architecture.md). Each layer may import only the
+ * layers listed for it; Node built-ins that do I/O are confined to the edges.
+ */
+const layers = {
+  util: [],
+  bencode: ['util'],
+  metainfo: ['util', 'bencode'],
+  net: ['util'],
+  wire: ['util', 'bencode', 'metainfo'],
+  swarm: ['util', 'metainfo', 'wire'],
+  storage: ['util', 'metainfo'],
+  tracker: ['util', 'net', 'bencode', 'metainfo'],
+  dht: ['util', 'net', 'bencode', 'metainfo'],
+  discovery: ['util', 'net', 'bencode', 'metainfo', 'wire'],
+  session: ['util', 'net', 'bencode', 'metainfo', 'wire', 'swarm', 'storage', 'tracker', 'dht', 'discovery'],
+  'index-server': ['util', 'net', 'bencode', 'metainfo', 'tracker', 'storage'],
+  daemon: ['util', 'net', 'bencode', 'metainfo', 'session', 'index-server', 'tracker', 'storage'],
+  cli: ['util', 'net', 'bencode', 'metainfo', 'wire', 'swarm', 'storage', 'tracker', 'dht', 'discovery', 'session', 'index-server', 'daemon'],
+  testing: ['util', 'net', 'bencode', 'metainfo', 'wire', 'swarm', 'storage', 'tracker', 'dht', 'discovery', 'session'],
+};
+
+const forbidden = Object.entries(layers).map(([layer, allowed]) => ({
+  name: `layer-${layer}`,
+  comment: `src/${layer} may import only: ${allowed.join(', ') || 'nothing'} (docs/architecture.md)`,
+  severity: 'error',
+  from: { path: `^src/${layer}/` },
+  to: {
+    path: '^src/([^/]+)/',
+    pathNot: [`^src/(${[layer, ...allowed].join('|')})/`],
+  },
+}));
+
+/** I/O built-ins and the only layers that may use them. */
+const ioBuiltins = [
+  { module: '^(node:)?(net|dgram|tls)$', allowedIn: ['net', 'testing'] },
+  { module: '^(node:)?(http|https|http2)$', allowedIn: ['net', 'tracker/server', 'index-server', 'daemon', 'cli', 'testing'] },
+  { module: '^(node:)?(fs|fs/promises)$', allowedIn: ['storage', 'index-server', 'daemon', 'cli', 'testing', 'session'] },
+  { module: '^(node:)?(child_process)$', allowedIn: ['cli', 'daemon'] },
+];
+for (const { module, allowedIn } of ioBuiltins) {
+  forbidden.push({
+    name: `io-${module.replace(/\W+/g, '-')}`,
+    comment: `${module} is I/O: only in src/{${allowedIn.join(',')}}`,
+    severity: 'error',
+    from: { path: '^src/', pathNot: allowedIn.map((p) => `^src/${p}/`) },
+    to: { dependencyTypes: ['core'], path: module },
+  });
+}
+
+forbidden.push(
+  { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  { name: 'src-not-to-test', severity: 'error', from: { path: '^src/' }, to: { path: '^(test|bench|fuzz)/' } },
+);
+
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensionAlias: { '.js': ['.ts', '.js'] } },
+  },
+};
