@@ -85,7 +85,11 @@ function decodeInternal(
   const limits = { ...DEFAULT_DECODE_LIMITS, ...options };
   const len = input.length;
   if (len > limits.maxBytes) {
-    throw new BencodeError('BENCODE_TOO_LARGE', `input of ${len} bytes exceeds the limit of ${limits.maxBytes}`, 0);
+    throw new BencodeError(
+      'BENCODE_TOO_LARGE',
+      `input of ${len} bytes exceeds the limit of ${limits.maxBytes}`,
+      0,
+    );
   }
   if (start >= len) throw new BencodeError('BENCODE_EMPTY', 'no bencode value (empty input)', start);
 
@@ -102,7 +106,8 @@ function decodeInternal(
     const valueStart = pos;
 
     if (c === CH_e) {
-      if (!top) throw new BencodeError('BENCODE_UNEXPECTED_BYTE', "unexpected 'e' outside a list or dictionary", pos);
+      if (!top)
+        throw new BencodeError('BENCODE_UNEXPECTED_BYTE', "unexpected 'e' outside a list or dictionary", pos);
       if (top.kind === 'dict' && top.pendingKey !== null) {
         throw new BencodeError('BENCODE_UNEXPECTED_BYTE', 'dictionary key without a value', pos);
       }
@@ -153,7 +158,11 @@ function decodeInternal(
     const parent = stack[stack.length - 1];
     if (!parent) {
       if (!allowTrailing && pos !== len) {
-        throw new BencodeError('BENCODE_TRAILING_DATA', `${len - pos} bytes of trailing data after the value`, pos);
+        throw new BencodeError(
+          'BENCODE_TRAILING_DATA',
+          `${len - pos} bytes of trailing data after the value`,
+          pos,
+        );
       }
       return {
         value,
@@ -169,7 +178,11 @@ function decodeInternal(
       }
       const key = binaryKey(value);
       if (parent.value.has(key)) {
-        throw new BencodeError('BENCODE_DUPLICATE_KEY', `duplicate dictionary key ${JSON.stringify(key)}`, valueStart);
+        throw new BencodeError(
+          'BENCODE_DUPLICATE_KEY',
+          `duplicate dictionary key ${JSON.stringify(key)}`,
+          valueStart,
+        );
       }
       if (!limits.allowUnsortedKeys && parent.lastKey !== null && key < parent.lastKey) {
         throw new BencodeError(
@@ -187,7 +200,11 @@ function decodeInternal(
   }
 }
 
-function parseInteger(input: Uint8Array, start: number, maxDigits: number): { value: number | bigint; end: number } {
+function parseInteger(
+  input: Uint8Array,
+  start: number,
+  maxDigits: number,
+): { value: number | bigint; end: number } {
   let pos = start + 1;
   const len = input.length;
   const isNegative = input[pos] === CH_MINUS;
@@ -206,7 +223,8 @@ function parseInteger(input: Uint8Array, start: number, maxDigits: number): { va
   const digitCount = pos - digitsStart;
   if (digitCount === 0) throw new BencodeError('BENCODE_BAD_INTEGER', 'integer has no digits', start);
   if (input[digitsStart] === CH_0) {
-    if (isNegative) throw new BencodeError('BENCODE_NEGATIVE_ZERO', 'negative zero (i-0e) is not allowed', start);
+    if (isNegative)
+      throw new BencodeError('BENCODE_NEGATIVE_ZERO', 'negative zero (i-0e) is not allowed', start);
     if (digitCount > 1) throw new BencodeError('BENCODE_LEADING_ZERO', 'integer has a leading zero', start);
   }
   let text = '';
@@ -217,7 +235,8 @@ function parseInteger(input: Uint8Array, start: number, maxDigits: number): { va
     if (isNegative) value = -value;
   } else {
     const big = BigInt(isNegative ? `-${text}` : text);
-    value = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    value =
+      big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   }
   return { value, end: pos + 1 };
 }
@@ -232,7 +251,11 @@ function parseString(input: Uint8Array, start: number): { value: Uint8Array; end
   while (pos < len && input[pos] !== CH_COLON) {
     const c = input[pos]!;
     if (c < CH_0 || c > CH_9) {
-      throw new BencodeError('BENCODE_BAD_STRING_LENGTH', "string length must be digits followed by ':'", pos);
+      throw new BencodeError(
+        'BENCODE_BAD_STRING_LENGTH',
+        "string length must be digits followed by ':'",
+        pos,
+      );
     }
     if (pos - start >= MAX_LENGTH_DIGITS) {
       throw new BencodeError('BENCODE_BAD_STRING_LENGTH', 'string length has too many digits', start);

@@ -71,7 +71,11 @@ function writeValue(w: Writer, value: BEncodable, depth: number): void {
       return writeString(w, utf8(value));
     case 'number':
       if (!Number.isSafeInteger(value)) {
-        throw new BencodeError('BENCODE_UNENCODABLE', `cannot encode non-integer or unsafe number ${value}`, -1);
+        throw new BencodeError(
+          'BENCODE_UNENCODABLE',
+          `cannot encode non-integer or unsafe number ${value}`,
+          -1,
+        );
       }
       w.ascii(`i${Object.is(value, -0) ? 0 : value}e`);
       return;

@@ -9,4 +9,12 @@ export {
 } from './decode.js';
 export { encode } from './encode.js';
 export { BencodeError, type BencodeErrorCode } from './errors.js';
-export { type BDict, type BEncodable, type BValue, binaryKey, keyBytes, RawBencode, type Span } from './types.js';
+export {
+  type BDict,
+  type BEncodable,
+  type BValue,
+  binaryKey,
+  keyBytes,
+  RawBencode,
+  type Span,
+} from './types.js';
