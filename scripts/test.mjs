@@ -42,7 +42,8 @@ if (!process.env.PEERDROP_SKIP_STATIC) {
   run('lint + format (biome)', 'npx', ['biome', 'check', 'src', 'test', 'fuzz', 'bench', 'scripts']);
   run('layering (dependency-cruiser)', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs']);
 }
-if (process.env.PEERDROP_SKIP_STATIC) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+if (process.env.PEERDROP_SKIP_STATIC)
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
 else run('build (tsc -> dist)', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
 
 let files = ['src', 'test', 'fuzz', 'bench'].flatMap((d) => walk(join(root, d), [])).sort();

@@ -64,11 +64,18 @@ function writeValue(w: Writer, value: BEncodable, depth: number): void {
   if (depth > MAX_ENCODE_DEPTH) {
     throw new BencodeError('BENCODE_UNENCODABLE', `nesting deeper than ${MAX_ENCODE_DEPTH} (a cycle?)`, -1);
   }
-  if (value instanceof Uint8Array) return writeString(w, value);
-  if (value instanceof RawBencode) return w.bytes(value.bytes);
+  if (value instanceof Uint8Array) {
+    writeString(w, value);
+    return;
+  }
+  if (value instanceof RawBencode) {
+    w.bytes(value.bytes);
+    return;
+  }
   switch (typeof value) {
     case 'string':
-      return writeString(w, utf8(value));
+      writeString(w, utf8(value));
+      return;
     case 'number':
       if (!Number.isSafeInteger(value)) {
         throw new BencodeError(

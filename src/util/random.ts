@@ -5,7 +5,9 @@ export interface Random {
 }
 
 /** Mulberry32: small, fast, and good enough for tie-breaks and test fixtures. Not for crypto. */
-export function seededRandom(seed: number): Random & { int(maxExclusive: number): number; bytes(n: number): Uint8Array } {
+export function seededRandom(
+  seed: number,
+): Random & { int(maxExclusive: number): number; bytes(n: number): Uint8Array } {
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
