@@ -1,0 +1,155 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../ports.js';
+import { type Managed, startProcess } from '../process.js';
+
+/**
+ * Real BitTorrent programs from Debian, started on 127.0.0.1 only, with the settings that
+ * `../shared/recipes/real-clients.md` found make them deterministic on loopback.
+ */
+
+export interface RunningClient extends Managed {
+  readonly port: number;
+}
+
+const LT_SCRIPT = fileURLToPath(new URL('./lt_client.py', import.meta.url));
+
+/** libtorrent (python3-libtorrent). Seed: waits for `SEEDING`. Leech: prints `DONE` and exits. */
+export async function startLibtorrent(opts: {
+  mode: 'seed' | 'leech';
+  torrentPath: string;
+  dir: string;
+  port?: number;
+  peers?: readonly string[];
+  maxSeconds?: number;
+}): Promise<RunningClient> {
+  const port = opts.port ?? (await freePort());
+  const args = [LT_SCRIPT, opts.mode, opts.torrentPath, opts.dir, String(port)];
+  for (const p of opts.peers ?? []) args.push('--peer', p);
+  args.push('--max-seconds', String(opts.maxSeconds ?? 120));
+  const proc = startProcess('/usr/bin/python3', args);
+  await proc.waitFor(/LISTENING \d+/, 15_000);
+  return Object.assign(proc, { port });
+}
+
+/** aria2c. Leech exits when done (`--seed-time=0`); seed checks data first (`-V`). */
+export async function startAria2(opts: {
+  mode: 'seed' | 'leech';
+  torrentPath: string;
+  dir: string;
+  port?: number;
+  extraArgs?: readonly string[];
+}): Promise<RunningClient> {
+  const port = opts.port ?? (await freePort());
+  const common = [
+    `--dir=${opts.dir}`,
+    `--listen-port=${port}`,
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--file-allocation=none',
+    '--console-log-level=warn',
+    '--summary-interval=1',
+    '--bt-tracker-connect-timeout=5',
+    '--bt-tracker-timeout=5',
+    '--bt-stop-timeout=120',
+  ];
+  const modeArgs = opts.mode === 'seed' ? ['-V', '--seed-ratio=0.0'] : ['--seed-time=0'];
+  const proc = startProcess('/usr/bin/aria2c', [...common, ...modeArgs, ...(opts.extraArgs ?? []), opts.torrentPath]);
+  return Object.assign(proc, { port });
+}
+
+/**
+ * transmission-cli with a private config dir (DHT/LPD/PEX/uTP off, bound to 127.0.0.1).
+ * It never exits on completion: wait for "Seeding" in its status line. It will not dial 127.x
+ * peers it learns of, but it accepts incoming connections.
+ */
+export async function startTransmission(opts: {
+  torrentPath: string;
+  dir: string;
+  port?: number;
+}): Promise<RunningClient> {
+  const port = opts.port ?? (await freePort());
+  const configDir = mkdtempSync(join(tmpdir(), 'peerdrop-tr-'));
+  writeFileSync(
+    join(configDir, 'settings.json'),
+    JSON.stringify({
+      'dht-enabled': false,
+      'lpd-enabled': false,
+      'pex-enabled': false,
+      'utp-enabled': false,
+      'port-forwarding-enabled': false,
+      'bind-address-ipv4': '127.0.0.1',
+      'bind-address-ipv6': '::1',
+      'peer-port': port,
+      'peer-port-random-on-start': false,
+      'download-dir': opts.dir,
+      'speed-limit-up-enabled': false,
+      'speed-limit-down-enabled': false,
+      'ratio-limit-enabled': false,
+      'message-level': 2,
+    }),
+  );
+  const proc = startProcess('stdbuf', [
+    '-o0',
+    '/usr/bin/transmission-cli',
+    '-g',
+    configDir,
+    '-w',
+    opts.dir,
+    '-p',
+    String(port),
+    opts.torrentPath,
+  ]);
+  return Object.assign(proc, { port });
+}
+
+/** opentracker with a whitelist (Debian's build refuses unknown info-hashes). */
+export async function startOpentracker(infoHashesHex: readonly string[]): Promise<
+  Managed & { port: number; announceUrl: string; udpAnnounceUrl: string }
+> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'peerdrop-ot-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  writeFileSync(join(dir, 'whitelist.txt'), `${infoHashesHex.join('\n')}\n`, { mode: 0o644 });
+  const proc = startProcess('/usr/bin/opentracker', [
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-P',
+    String(port),
+    '-d',
+    dir,
+    '-w',
+    '/whitelist.txt',
+  ]);
+  await waitForTcp(port, 10_000);
+  return Object.assign(proc, {
+    port,
+    announceUrl: `http://127.0.0.1:${port}/announce`,
+    udpAnnounceUrl: `udp://127.0.0.1:${port}/announce`,
+  });
+}
+
+async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
