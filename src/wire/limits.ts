@@ -42,8 +42,23 @@ export const METADATA_PIECE_BYTES = 16 * 1024;
  */
 export const MAX_METADATA_BYTES = 8 * 1024 * 1024;
 
-/** BEP 11: "the added list may not contain more than 50 entries"; excess entries are ignored. */
+/** BEP 11: except for the initial message, at most 50 added (and 50 dropped) contacts per message. */
 export const MAX_PEX_PEERS_PER_MESSAGE = 50;
+
+/**
+ * Contacts we read from one PEX list. The initial message may exceed 50 (BEP 11), so parsing
+ * is looser; entries beyond this are ignored, not an error.
+ */
+export const MAX_PEX_PEERS_ACCEPTED = 200;
+
+/** Bencode limits for extension payloads (handshake, ut_metadata, ut_pex): shallow, few items. */
+export const EXTENSION_DECODE_LIMITS = {
+  maxBytes: MAX_EXTENDED_MESSAGE_BYTES,
+  maxDepth: 4,
+  maxItems: 512,
+  maxIntegerDigits: 20,
+  allowUnsortedKeys: true,
+} as const;
 
 /** BEP 10 handshake: at most this many entries in the `m` dictionary (names beyond are ignored). */
 export const MAX_EXTENSIONS = 64;
