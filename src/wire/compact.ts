@@ -116,6 +116,6 @@ export function encodeCompactPeers(peers: readonly PeerAddress[], ipBytes: 4 | 1
     parts.push(entry);
   }
   const out = new Uint8Array(parts.length * (ipBytes + 2));
-  parts.forEach((e, i) => out.set(e, i * (ipBytes + 2)));
+  for (let i = 0; i < parts.length; i++) out.set(parts[i]!, i * (ipBytes + 2));
   return out;
 }
