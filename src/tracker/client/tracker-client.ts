@@ -1,0 +1,235 @@
+import { type Clock, systemClock } from '../../util/clock.js';
+import { mathRandom, type Random } from '../../util/random.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
+import { TrackerError } from '../errors.js';
+import type { AnnounceEvent, AnnounceRequest, AnnounceResponse } from '../protocol/announce.js';
+import type { PeerAddress } from '../protocol/compact.js';
+import { DEFAULT_SCHEDULE, type ScheduleOptions, type TrackerAnnounceState } from './announce-state.js';
+import { TrackerTiers } from './tiers.js';
+import { DefaultTrackerTransport, isSupportedTrackerUrl, type TrackerTransport } from './transport.js';
+
+/**
+ * The trackers of one torrent. Decisions (who, when, which event) live in the pure
+ * `TrackerTiers` / `TrackerAnnounceState`; this class only turns them into transport calls
+ * and events, and keeps one timer for the next due announce.
+ */
+export interface TrackerStats {
+  uploaded: number;
+  downloaded: number;
+  left: number;
+}
+
+export interface TrackerClientEvents {
+  [key: string]: (...args: never[]) => void;
+  peers: (peers: readonly PeerAddress[], trackerUrl: string) => void;
+  error: (trackerUrl: string, err: Error) => void;
+  warning: (trackerUrl: string, message: string) => void;
+  announced: (trackerUrl: string, event: AnnounceEvent, res: AnnounceResponse) => void;
+}
+
+export interface TrackerClientOptions {
+  /** 20 bytes: the v1 info-hash, or for a v2-only torrent the truncated v2 hash. */
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  port: number;
+  /** BEP 12 tiers (`announce-list`, or `[[announce]]`). Unsupported schemes are ignored. */
+  announceTiers: readonly (readonly string[])[];
+  getStats(): TrackerStats;
+  clock?: Clock;
+  random?: Random;
+  /** Share one across torrents; if omitted the client makes one and closes it on `stop()`. */
+  transport?: TrackerTransport;
+  /** Default 50. */
+  numWant?: number;
+  /** A random u32 sent as `key`. */
+  key?: number;
+  schedule?: Partial<ScheduleOptions>;
+  /** Total time `stop()` waits for `stopped` announces (default 1500 ms). */
+  stopTimeoutMs?: number;
+  /** Per-announce timeout for the whole exchange (default 30 s). */
+  announceTimeoutMs?: number;
+  /** False: no timers; the owner calls `upkeep()` (tests on a ManualClock, simulations). */
+  autoUpkeep?: boolean;
+  onPeers?: TrackerClientEvents['peers'];
+  onError?: TrackerClientEvents['error'];
+  onWarning?: TrackerClientEvents['warning'];
+}
+
+export interface TrackerSummary {
+  url: string;
+  tier: number;
+  isWorking: boolean;
+  failures: number;
+  lastError: string | undefined;
+  nextAnnounceAtMs: number;
+  seeders: number | undefined;
+  leechers: number | undefined;
+}
+
+export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
+  private readonly tiers: TrackerTiers;
+  private readonly clock: Clock;
+  private readonly transport: TrackerTransport;
+  private readonly ownsTransport: boolean;
+  private readonly inFlight = new Map<TrackerAnnounceState, AbortController>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private isRunning = false;
+  private isStopped = false;
+
+  constructor(private readonly options: TrackerClientOptions) {
+    super();
+    if (options.infoHash.length !== 20) throw new RangeError('infoHash must be 20 bytes');
+    if (options.peerId.length !== 20) throw new RangeError('peerId must be 20 bytes');
+    this.clock = options.clock ?? systemClock;
+    const tierUrls = options.announceTiers.map((t) => t.filter(isSupportedTrackerUrl));
+    this.tiers = new TrackerTiers(tierUrls, options.random ?? mathRandom, {
+      ...DEFAULT_SCHEDULE,
+      ...options.schedule,
+    });
+    this.ownsTransport = options.transport === undefined;
+    this.transport = options.transport ?? new DefaultTrackerTransport();
+    if (options.onPeers) this.on('peers', options.onPeers);
+    if (options.onError) this.on('error', options.onError);
+    if (options.onWarning) this.on('warning', options.onWarning);
+  }
+
+  /** Begin announcing (`started` to the first tracker of each tier). */
+  start(): void {
+    if (this.isRunning || this.isStopped) return;
+    this.isRunning = true;
+    this.upkeep();
+  }
+
+  /** The download finished: each tracker that saw `started` gets `completed`, once. */
+  completed(): void {
+    const now = this.clock.now();
+    for (const t of this.tiers.all()) t.markCompleted(now);
+    if (this.isRunning) this.upkeep();
+  }
+
+  /** Announce now where the decisions say so, then re-arm the timer. Safe to call anytime. */
+  upkeep(): void {
+    if (!this.isRunning) return;
+    const now = this.clock.now();
+    for (const t of this.tiers.dueTrackers(now)) void this.announceTo(t);
+    this.arm();
+  }
+
+  /**
+   * Send `stopped` to every tracker that knows us, waiting at most `stopTimeoutMs` in total
+   * (so Ctrl-C exits within 2 s). Never rejects.
+   */
+  async stop(): Promise<void> {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    const wasRunning = this.isRunning;
+    this.isRunning = false;
+    if (this.timer) clearTimeout(this.timer);
+    for (const c of this.inFlight.values()) c.abort();
+    const signal = AbortSignal.timeout(this.options.stopTimeoutMs ?? 1500);
+    const targets = wasRunning ? this.tiers.all().filter((t) => t.isStartedSent) : [];
+    await Promise.allSettled(
+      targets.map((t) => this.transport.announce(t.url, this.buildRequest(t, 'stopped'), signal)),
+    );
+    if (this.ownsTransport) await this.transport.close().catch(() => {});
+  }
+
+  /** BEP 48 / BEP 15 scrape of this torrent: the first tracker in tier order that answers. */
+  async scrape(
+    signal?: AbortSignal,
+  ): Promise<{ trackerUrl: string; seeders: number; leechers: number; completed: number } | null> {
+    for (const t of this.tiers.representatives()) {
+      try {
+        const [stats] = await this.transport.scrape(t.url, [this.options.infoHash], signal);
+        if (stats)
+          return {
+            trackerUrl: t.url,
+            seeders: stats.complete,
+            leechers: stats.incomplete,
+            completed: stats.downloaded,
+          };
+      } catch (err) {
+        if (signal?.aborted) return null;
+        this.emit('error', t.url, asError(err));
+      }
+    }
+    return null;
+  }
+
+  /** A snapshot of every tracker's state (for UIs and the daemon API). */
+  trackers(): TrackerSummary[] {
+    return this.tiers.tiers.flatMap((tier, i) =>
+      tier.map((t) => ({
+        url: t.url,
+        tier: i,
+        isWorking: t.isWorking,
+        failures: t.failures,
+        lastError: t.lastError?.message,
+        nextAnnounceAtMs: t.dueAtMs(),
+        seeders: t.seeders,
+        leechers: t.leechers,
+      })),
+    );
+  }
+
+  private buildRequest(t: TrackerAnnounceState, event: AnnounceEvent): AnnounceRequest {
+    const stats = this.options.getStats();
+    return {
+      infoHash: this.options.infoHash,
+      peerId: this.options.peerId,
+      port: this.options.port,
+      uploaded: Math.max(0, Math.floor(stats.uploaded)),
+      downloaded: Math.max(0, Math.floor(stats.downloaded)),
+      left: Math.max(0, Math.floor(stats.left)),
+      event,
+      numWant: event === 'stopped' ? 0 : (this.options.numWant ?? 50),
+      ...(this.options.key === undefined ? {} : { key: this.options.key }),
+      ...(t.trackerId === undefined ? {} : { trackerId: t.trackerId }),
+    };
+  }
+
+  private async announceTo(t: TrackerAnnounceState): Promise<void> {
+    const event = t.begin();
+    const controller = new AbortController();
+    this.inFlight.set(t, controller);
+    const timeout = AbortSignal.timeout(this.options.announceTimeoutMs ?? 30_000);
+    const signal = AbortSignal.any([controller.signal, timeout]);
+    let res: AnnounceResponse | undefined;
+    let failure: Error | undefined;
+    try {
+      res = await this.transport.announce(t.url, this.buildRequest(t, event), signal);
+    } catch (err) {
+      failure = timeout.aborted
+        ? new TrackerError('TRACKER_TIMEOUT', 'announce timed out', { cause: err })
+        : asError(err);
+    }
+    this.inFlight.delete(t);
+    if (!this.isRunning) return;
+    const now = this.clock.now();
+    if (res) {
+      t.onSuccess(now, event, res);
+      this.tiers.promote(t);
+      this.emit('announced', t.url, event, res);
+      if (res.warning !== undefined) this.emit('warning', t.url, res.warning);
+      if (res.peers.length > 0) this.emit('peers', res.peers, t.url);
+    } else {
+      t.onFailure(now, failure!);
+      this.emit('error', t.url, failure!);
+    }
+    this.upkeep();
+  }
+
+  private arm(): void {
+    if (this.options.autoUpkeep === false || !this.isRunning) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = this.tiers.nextDueAtMs();
+    if (next === undefined) return;
+    this.timer = setTimeout(() => this.upkeep(), Math.max(0, next - this.clock.now()) + 5);
+    this.timer.unref?.();
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
