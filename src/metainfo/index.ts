@@ -22,6 +22,15 @@ export {
   parseSelectOnly,
 } from './magnet.js';
 export {
+  DEFAULT_METAINFO_LIMITS,
+  MERKLE_BLOCK_BYTES,
+  type MetainfoLimits,
+  MIN_PIECE_LENGTH_BYTES,
+  type ParseMetainfoOptions,
+  parseInfoDictionary,
+  parseMetainfo,
+} from './parse.js';
+export {
   assertSafePath,
   checkComponent,
   checkPath,
