@@ -126,11 +126,14 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
     this.isRunning = false;
     if (this.timer) clearTimeout(this.timer);
     for (const c of this.inFlight.values()) c.abort();
-    const signal = AbortSignal.timeout(this.options.stopTimeoutMs ?? 1500);
+    // A ref'd timer (AbortSignal.timeout is unref'd): the wait is bounded and really happens.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.stopTimeoutMs ?? 1500);
     const targets = wasRunning ? this.tiers.all().filter((t) => t.isStartedSent) : [];
     await Promise.allSettled(
-      targets.map((t) => this.transport.announce(t.url, this.buildRequest(t, 'stopped'), signal)),
+      targets.map((t) => this.transport.announce(t.url, this.buildRequest(t, 'stopped'), deadline.signal)),
     );
+    clearTimeout(timer);
     if (this.ownsTransport) await this.transport.close().catch(() => {});
   }
 
