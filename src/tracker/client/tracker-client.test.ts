@@ -66,7 +66,10 @@ function setup(tiers: string[][], opts: { left?: number } = {}) {
 
 test('announces started first, then regular announces every interval', async () => {
   const s = setup([['http://a/announce']]);
-  s.transport.behaviour.set('http://a/announce', () => ({ intervalSeconds: 120, peers: [{ host: '1.2.3.4', port: 5 }] }));
+  s.transport.behaviour.set('http://a/announce', () => ({
+    intervalSeconds: 120,
+    peers: [{ host: '1.2.3.4', port: 5 }],
+  }));
   s.client.start();
   await flush();
   await s.step(119_000);
@@ -78,7 +81,11 @@ test('announces started first, then regular announces every interval', async () 
 
 test('sends completed once, respecting min interval, and never to a tracker that did not see started', async () => {
   const s = setup([['http://a/announce']]);
-  s.transport.behaviour.set('http://a/announce', () => ({ intervalSeconds: 600, minIntervalSeconds: 60, peers: [] }));
+  s.transport.behaviour.set('http://a/announce', () => ({
+    intervalSeconds: 600,
+    minIntervalSeconds: 60,
+    peers: [],
+  }));
   s.client.start();
   await flush();
   await s.step(10_000);
@@ -134,8 +141,14 @@ test('backs off exponentially on failure, up to the cap, and recovers', async ()
 });
 
 test('tries trackers of a tier in order, moves a working one to the front, announces to each tier', async () => {
-  const s = setup([['http://a1/announce', 'http://a2/announce', 'http://a3/announce'], ['udp://b1:1/announce']]);
-  const order = s.client.trackers().filter((t) => t.tier === 0).map((t) => t.url);
+  const s = setup([
+    ['http://a1/announce', 'http://a2/announce', 'http://a3/announce'],
+    ['udp://b1:1/announce'],
+  ]);
+  const order = s.client
+    .trackers()
+    .filter((t) => t.tier === 0)
+    .map((t) => t.url);
   // The first two of the (shuffled) tier fail; the third works.
   s.transport.behaviour.set(order[0]!, () => new TrackerError('TRACKER_FAILURE', 'no'));
   s.transport.behaviour.set(order[1]!, () => new TrackerError('TRACKER_TIMEOUT', 'slow'));
@@ -154,7 +167,11 @@ test('tries trackers of a tier in order, moves a working one to the front, annou
 
 test('echoes the tracker id in later announces', async () => {
   const s = setup([['http://a/announce']]);
-  s.transport.behaviour.set('http://a/announce', () => ({ intervalSeconds: 60, peers: [], trackerId: Uint8Array.of(9) }));
+  s.transport.behaviour.set('http://a/announce', () => ({
+    intervalSeconds: 60,
+    peers: [],
+    trackerId: Uint8Array.of(9),
+  }));
   s.client.start();
   await flush();
   await s.step(60_000);
@@ -165,7 +182,10 @@ test('echoes the tracker id in later announces', async () => {
 test('a malformed response is an error for that tracker only', async () => {
   const s = setup([['http://bad/announce'], ['http://good/announce']]);
   s.transport.behaviour.set('http://bad/announce', () => new TrackerError('TRACKER_NOT_BENCODE', 'html'));
-  s.transport.behaviour.set('http://good/announce', () => ({ intervalSeconds: 60, peers: [{ host: '9.9.9.9', port: 9 }] }));
+  s.transport.behaviour.set('http://good/announce', () => ({
+    intervalSeconds: 60,
+    peers: [{ host: '9.9.9.9', port: 9 }],
+  }));
   s.client.start();
   await flush();
   assert.deepEqual(s.errors, ['http://bad/announce:TRACKER_NOT_BENCODE']);
@@ -177,10 +197,12 @@ test('stop sends stopped to every tracker that saw started and ignores unsupport
   s.client.start();
   await flush();
   await s.client.stop();
-  assert.deepEqual(
-    s.transport.calls.map((c) => `${c.url} ${c.req.event}`).sort(),
-    ['http://a/announce started', 'http://a/announce stopped', 'http://b/announce started', 'http://b/announce stopped'],
-  );
+  assert.deepEqual(s.transport.calls.map((c) => `${c.url} ${c.req.event}`).sort(), [
+    'http://a/announce started',
+    'http://a/announce stopped',
+    'http://b/announce started',
+    'http://b/announce stopped',
+  ]);
   assert.equal(s.transport.calls.at(-1)?.req.numWant, 0);
 });
 
@@ -214,5 +236,10 @@ test('stop returns within its time bound when a tracker never answers', async ()
 test('scrape returns the first tier that answers', async () => {
   const s = setup([['http://down/announce'], ['http://up/announce']]);
   s.transport.behaviour.set('http://down/announce', () => new TrackerError('TRACKER_NETWORK', 'x'));
-  assert.deepEqual(await s.client.scrape(), { trackerUrl: 'http://up/announce', seeders: 4, leechers: 5, completed: 6 });
+  assert.deepEqual(await s.client.scrape(), {
+    trackerUrl: 'http://up/announce',
+    seeders: 4,
+    leechers: 5,
+    completed: 6,
+  });
 });

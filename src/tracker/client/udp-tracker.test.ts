@@ -37,7 +37,10 @@ test('connects, then announces with the connection id and BEP 41 URL data', asyn
   const { sent, core } = setup();
   const p = core.announce(target, req, new TextEncoder().encode('/announce?k=1'));
   assert.equal(sent[0]?.action, 'connect');
-  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: sent[0]!.transactionId, connectionId: 42n }), from);
+  core.handleMessage(
+    encodeUdpResponse({ action: 'connect', transactionId: sent[0]!.transactionId, connectionId: 42n }),
+    from,
+  );
   const a = sent[1]!;
   assert.ok(a.action === 'announce');
   assert.equal(a.connectionId, 42n);
@@ -61,11 +64,18 @@ test('reuses a connection id for one minute, then connects again', async () => {
   const answer = () => {
     const last = sent.at(-1)!;
     if (last.action === 'connect') {
-      core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: last.transactionId, connectionId: 5n }), from);
+      core.handleMessage(
+        encodeUdpResponse({ action: 'connect', transactionId: last.transactionId, connectionId: 5n }),
+        from,
+      );
     }
     const next = sent.at(-1)!;
     core.handleMessage(
-      encodeUdpResponse({ action: 'announce', transactionId: next.transactionId, response: { intervalSeconds: 1, peers: [] } }),
+      encodeUdpResponse({
+        action: 'announce',
+        transactionId: next.transactionId,
+        response: { intervalSeconds: 1, peers: [] },
+      }),
       from,
     );
   };
@@ -109,9 +119,18 @@ test('ignores answers from another address or with an unknown transaction id', a
   const { sent, core } = setup();
   const p = core.announce(target, req);
   const tid = sent[0]!.transactionId;
-  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: tid, connectionId: 1n }), { host: '127.0.0.2', port: 6969 });
-  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: tid, connectionId: 1n }), { host: '127.0.0.1', port: 1 });
-  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: tid ^ 1, connectionId: 1n }), from);
+  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: tid, connectionId: 1n }), {
+    host: '127.0.0.2',
+    port: 6969,
+  });
+  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: tid, connectionId: 1n }), {
+    host: '127.0.0.1',
+    port: 1,
+  });
+  core.handleMessage(
+    encodeUdpResponse({ action: 'connect', transactionId: tid ^ 1, connectionId: 1n }),
+    from,
+  );
   assert.equal(sent.length, 1);
   core.close();
   await assert.rejects(p, { code: 'TRACKER_ABORTED' });
@@ -120,7 +139,10 @@ test('ignores answers from another address or with an unknown transaction id', a
 test('an error packet or a malformed answer fails that request with a TrackerError', async () => {
   const { sent, core } = setup();
   const p1 = core.announce(target, req);
-  core.handleMessage(encodeUdpResponse({ action: 'error', transactionId: sent[0]!.transactionId, message: 'unregistered' }), from);
+  core.handleMessage(
+    encodeUdpResponse({ action: 'error', transactionId: sent[0]!.transactionId, message: 'unregistered' }),
+    from,
+  );
   await assert.rejects(p1, { code: 'TRACKER_FAILURE', failureReason: 'unregistered' });
   const p2 = core.announce(target, req);
   const bad = new Uint8Array(15);
@@ -133,9 +155,16 @@ test('scrape maps the counts back to the requested info-hashes', async () => {
   const { sent, core } = setup();
   const h = new Uint8Array(20).fill(3);
   const p = core.scrape(target, [h]);
-  core.handleMessage(encodeUdpResponse({ action: 'connect', transactionId: sent[0]!.transactionId, connectionId: 9n }), from);
   core.handleMessage(
-    encodeUdpResponse({ action: 'scrape', transactionId: sent[1]!.transactionId, files: [{ complete: 1, downloaded: 2, incomplete: 3 }] }),
+    encodeUdpResponse({ action: 'connect', transactionId: sent[0]!.transactionId, connectionId: 9n }),
+    from,
+  );
+  core.handleMessage(
+    encodeUdpResponse({
+      action: 'scrape',
+      transactionId: sent[1]!.transactionId,
+      files: [{ complete: 1, downloaded: 2, incomplete: 3 }],
+    }),
     from,
   );
   assert.deepEqual(await p, [{ infoHash: h, complete: 1, downloaded: 2, incomplete: 3 }]);
