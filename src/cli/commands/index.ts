@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { register as info } from './info.js';
 
 /**
  * Every CLI command, one file each under `src/cli/commands/`. A command module exports a
  * `register(program)` function that adds its subcommand; add it to this list.
  */
-export const commands: ReadonlyArray<(program: Command) => void> = [];
+export const commands: ReadonlyArray<(program: Command) => void> = [info];

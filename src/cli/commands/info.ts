@@ -1,0 +1,171 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { infoHashHex, infoHashV2Hex } from '../../metainfo/info-hash.js';
+import { formatMagnet, magnetFromMetainfo, parseMagnet } from '../../metainfo/magnet.js';
+import { DEFAULT_METAINFO_LIMITS, parseMetainfo } from '../../metainfo/parse.js';
+import type { MagnetLink, Metainfo } from '../../metainfo/types.js';
+import { PeerdropError } from '../../util/errors.js';
+import { CliError, formatBytes, printJson } from '../output.js';
+
+/**
+ * `peerdrop info <torrent-file | magnet> [--json] [--sanitize]`: what a torrent or magnet link
+ * describes. `--json` prints exactly one object whose field names other tools rely on (see
+ * `InfoJson`); bad input exits 1 with one line on stderr naming the field at fault.
+ */
+
+/** The `--json` shape. Field names are a public contract (issue 3). */
+export interface InfoJson {
+  infoHash: string | null;
+  infoHashV2: string | null;
+  name: string | null;
+  version: 'v1' | 'v2' | 'hybrid';
+  pieceLength: number | null;
+  pieceCount: number | null;
+  /** Padding excluded. For a magnet, its `xl` if any. */
+  totalLength: number | null;
+  private: boolean;
+  /** Torrent order, padding excluded; paths relative to the download folder, `/`-separated. */
+  files: { path: string; length: number }[];
+  /** Every tracker URL, BEP 12 tiers flattened in order. */
+  announce: string[];
+  announceTiers: string[][];
+  webSeeds: string[];
+  magnet: string;
+  comment: string | null;
+  createdBy: string | null;
+  /** Seconds since the epoch. */
+  creationDate: number | null;
+  source: string | null;
+  /** Magnet only: `x.pe` peers and BEP 53 `so` indices. */
+  peers?: string[];
+  selectOnly?: number[];
+}
+
+interface InfoOptions {
+  json?: boolean;
+  sanitize?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('info')
+    .description('show what a .torrent file or magnet link describes')
+    .argument('<torrent-or-magnet>', 'path to a .torrent file, or a magnet: link')
+    .option('--json', 'print one JSON object')
+    .option('--sanitize', 'show unsafe file paths made safe instead of refusing the torrent')
+    .action(async (input: string, options: InfoOptions) => {
+      const info = /^magnet:/i.test(input)
+        ? fromMagnet(parseMagnet(input))
+        : fromMetainfo(await load(input, options));
+      if (options.json) printJson(info);
+      else process.stdout.write(formatText(info));
+    });
+}
+
+async function load(path: string, options: InfoOptions): Promise<Metainfo> {
+  const limit = DEFAULT_METAINFO_LIMITS.maxTorrentBytes;
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  if (!st.isFile()) throw new CliError(`${path} is not a file`);
+  // Checked before reading: a torrent larger than the parser's limit is refused unread.
+  if (st.size > limit) throw new CliError(`${path} is ${st.size} bytes; a torrent file is at most ${limit}`);
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return parseMetainfo(bytes, { unsafePaths: options.sanitize ? 'sanitize' : 'refuse' });
+  } catch (err) {
+    if (err instanceof PeerdropError) throw new PeerdropError(err.code, `${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function fromMetainfo(m: Metainfo): InfoJson {
+  return {
+    infoHash: infoHashHex(m),
+    infoHashV2: infoHashV2Hex(m),
+    name: m.name,
+    version: m.version,
+    pieceLength: m.pieceLengthBytes,
+    pieceCount: m.pieceCount,
+    totalLength: m.totalLengthBytes,
+    private: m.isPrivate,
+    files: m.files
+      .filter((f) => !f.attributes.isPadding)
+      .map((f) => ({ path: f.path.join('/'), length: f.lengthBytes })),
+    announce: m.announceTiers.flat(),
+    announceTiers: m.announceTiers.map((t) => [...t]),
+    webSeeds: [...m.urlList],
+    magnet: magnetFromMetainfo(m),
+    comment: m.comment ?? null,
+    createdBy: m.createdBy ?? null,
+    creationDate: m.creationDate ?? null,
+    source: m.source ?? null,
+  };
+}
+
+export function fromMagnet(link: MagnetLink): InfoJson {
+  return {
+    infoHash: infoHashHex(link),
+    infoHashV2: infoHashV2Hex(link),
+    name: link.name ?? null,
+    version: link.infoHash && link.infoHashV2 ? 'hybrid' : link.infoHash ? 'v1' : 'v2',
+    pieceLength: null,
+    pieceCount: null,
+    totalLength: link.exactLengthBytes ?? null,
+    private: false,
+    files: [],
+    announce: [...link.trackers],
+    announceTiers: link.trackers.map((t) => [t]),
+    webSeeds: [...link.webSeeds],
+    magnet: formatMagnet(link),
+    comment: null,
+    createdBy: null,
+    creationDate: null,
+    source: null,
+    peers: [...link.peers],
+    ...(link.selectOnly ? { selectOnly: [...link.selectOnly] } : {}),
+  };
+}
+
+/** Most files listed in the text summary (`--json` lists all). */
+const MAX_LISTED_FILES = 1000;
+
+/** Text from a torrent may hold terminal escape sequences: show control characters as `?`. */
+function shown(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: exactly what must not reach a terminal
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+function formatText(info: InfoJson): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(14)}${shown(value)}`);
+  row('Name', info.name ?? '(unknown)');
+  if (info.infoHash) row('Info-hash v1', info.infoHash);
+  if (info.infoHashV2) row('Info-hash v2', info.infoHashV2);
+  row('Version', info.version);
+  if (info.totalLength !== null) {
+    const count =
+      info.pieceLength === null ? '' : ` in ${info.files.length} file${info.files.length === 1 ? '' : 's'}`;
+    row('Size', `${formatBytes(info.totalLength)} (${info.totalLength} bytes)${count}`);
+  }
+  if (info.pieceLength !== null) row('Pieces', `${info.pieceCount} × ${formatBytes(info.pieceLength)}`);
+  if (info.pieceLength !== null) row('Private', info.private ? 'yes' : 'no');
+  if (info.creationDate !== null) row('Created', new Date(info.creationDate * 1000).toISOString());
+  if (info.createdBy !== null) row('Created by', info.createdBy);
+  if (info.comment !== null) row('Comment', info.comment);
+  if (info.source !== null) row('Source', info.source);
+  for (const [i, tier] of info.announceTiers.entries())
+    row(i === 0 ? 'Trackers' : '', `${i + 1}: ${tier.join(', ')}`);
+  for (const [i, ws] of info.webSeeds.entries()) row(i === 0 ? 'Web seeds' : '', ws);
+  for (const [i, pe] of (info.peers ?? []).entries()) row(i === 0 ? 'Peers' : '', pe);
+  if (info.selectOnly) row('Select only', info.selectOnly.join(','));
+  if (info.files.length > 0) {
+    lines.push('Files:');
+    for (const f of info.files.slice(0, MAX_LISTED_FILES))
+      lines.push(`  ${formatBytes(f.length).padStart(10)}  ${shown(f.path)}`);
+    if (info.files.length > MAX_LISTED_FILES)
+      lines.push(`  … and ${info.files.length - MAX_LISTED_FILES} more (see --json)`);
+  }
+  row('Magnet', info.magnet);
+  return `${lines.join('\n')}\n`;
+}
