@@ -3,10 +3,11 @@
  * (have messages, bitfields, peer leave) and block picking.
  *   node --import tsx bench/micro/piece-picker.ts [pieces] [peers]
  */
-import { Bitfield } from '../../src/util/bitfield.js';
-import { seededRandom } from '../../src/util/random.js';
+
 import { PiecePicker } from '../../src/swarm/piece-picker.js';
 import { BLOCK_LENGTH } from '../../src/swarm/types.js';
+import { Bitfield } from '../../src/util/bitfield.js';
+import { seededRandom } from '../../src/util/random.js';
 
 export interface PickerBenchResult {
   readonly pieces: number;
@@ -17,7 +18,12 @@ export interface PickerBenchResult {
 }
 
 /** Runs the benchmark; `pieces`/`peers` small for the smoke test. */
-export function runPickerBench(pieces = 100_000, peers = 50, haves = 200_000, picks = 2_000): PickerBenchResult {
+export function runPickerBench(
+  pieces = 100_000,
+  peers = 50,
+  haves = 200_000,
+  picks = 2_000,
+): PickerBenchResult {
   const rnd = seededRandom(7);
   const picker = new PiecePicker({
     pieceCount: pieces,

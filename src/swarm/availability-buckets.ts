@@ -75,7 +75,8 @@ export class AvailabilityBuckets {
       if ((this.start[k] ?? 0) < (this.start[k - 1] ?? 0)) throw new Error('bucket starts out of order');
     }
     this.order.forEach((piece, i) => {
-      if (this.pos[piece] !== i) throw new Error(`pos of piece ${piece} is ${this.pos[piece]}, expected ${i}`);
+      if (this.pos[piece] !== i)
+        throw new Error(`pos of piece ${piece} is ${this.pos[piece]}, expected ${i}`);
       const [from, to] = this.bucket(availabilityOf(piece));
       if (i < from || i >= to) throw new Error(`piece ${piece} at ${i} outside its bucket [${from},${to})`);
     });

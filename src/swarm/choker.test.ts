@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/random.js';
-import { type ChokerPeer, type ChokerSettings, DEFAULT_CHOKER_SETTINGS, chooseUnchoked } from './choker.js';
+import { type ChokerPeer, type ChokerSettings, chooseUnchoked, DEFAULT_CHOKER_SETTINGS } from './choker.js';
 
 const NOW = 1_000_000;
 
@@ -27,7 +27,10 @@ const state = (seed = 1, optimistic: string | null = null, optimisticSinceMs = 0
   optimisticSinceMs,
 });
 
-const settings = (over: Partial<ChokerSettings> = {}): ChokerSettings => ({ ...DEFAULT_CHOKER_SETTINGS, ...over });
+const settings = (over: Partial<ChokerSettings> = {}): ChokerSettings => ({
+  ...DEFAULT_CHOKER_SETTINGS,
+  ...over,
+});
 
 test('leeching unchokes the 4 fastest uploaders to us plus one optimistic', () => {
   const peers = [10, 50, 20, 40, 30, 5].map((r, i) => peer(`p${i}`, { downloadRate: r }));
@@ -38,7 +41,11 @@ test('leeching unchokes the 4 fastest uploaders to us plus one optimistic', () =
 });
 
 test('uninterested peers are never unchoked', () => {
-  const d = chooseUnchoked([peer('a', { isInterested: false, downloadRate: 1e9 }), peer('b')], settings(), state());
+  const d = chooseUnchoked(
+    [peer('a', { isInterested: false, downloadRate: 1e9 }), peer('b')],
+    settings(),
+    state(),
+  );
   assert.deepEqual([...d.unchoke], ['b']);
 });
 
@@ -78,7 +85,11 @@ test('seeding rotates: a peer past its turn yields to the longest-waiting choked
     peer('waitedshort', { lastUnchokeEndedMs: NOW - 5_000 }),
     peer('never'),
   ];
-  const d = chooseUnchoked(peers, settings({ isSeeding: true, uploadSlots: 3, hasOptimistic: false }), state());
+  const d = chooseUnchoked(
+    peers,
+    settings({ isSeeding: true, uploadSlots: 3, hasOptimistic: false }),
+    state(),
+  );
   assert.deepEqual([...d.unchoke].sort(), ['inturn', 'never', 'waitedlong']);
 });
 

@@ -85,9 +85,15 @@ export function chooseUnchoked(
 ): ChokerDecision {
   const interested = peers.filter((p) => p.isInterested);
   if (!Number.isFinite(settings.uploadSlots)) {
-    return { unchoke: new Set(interested.map((p) => p.id)), optimistic: null, optimisticSinceMs: state.nowMs };
+    return {
+      unchoke: new Set(interested.map((p) => p.id)),
+      optimistic: null,
+      optimisticSinceMs: state.nowMs,
+    };
   }
-  const ranked = settings.isSeeding ? rankSeeding(interested, settings, state.nowMs) : rankLeeching(interested, settings, state.nowMs);
+  const ranked = settings.isSeeding
+    ? rankSeeding(interested, settings, state.nowMs)
+    : rankLeeching(interested, settings, state.nowMs);
   const regular = ranked.slice(0, Math.max(0, settings.uploadSlots));
   const unchoke = new Set(regular.map((p) => p.id));
   if (!settings.hasOptimistic) return { unchoke, optimistic: null, optimisticSinceMs: state.nowMs };
@@ -120,7 +126,8 @@ function rankSeeding(peers: readonly ChokerPeer[], settings: ChokerSettings, now
     if (p.unchokedSinceMs === null) return 1;
     return nowMs - p.unchokedSinceMs < settings.seedTurnMs ? 0 : 2;
   };
-  const waited = (p: ChokerPeer) => (p.lastUnchokeEndedMs === null ? Number.NEGATIVE_INFINITY : p.lastUnchokeEndedMs);
+  const waited = (p: ChokerPeer) =>
+    p.lastUnchokeEndedMs === null ? Number.NEGATIVE_INFINITY : p.lastUnchokeEndedMs;
   return [...peers].sort((a, b) => {
     const g = group(a) - group(b);
     if (g !== 0) return g;
@@ -129,7 +136,11 @@ function rankSeeding(peers: readonly ChokerPeer[], settings: ChokerSettings, now
   });
 }
 
-function drawOptimistic(peers: readonly ChokerPeer[], settings: ChokerSettings, state: ChokerState): PeerId | null {
+function drawOptimistic(
+  peers: readonly ChokerPeer[],
+  settings: ChokerSettings,
+  state: ChokerState,
+): PeerId | null {
   const weight = (p: ChokerPeer) => (state.nowMs - p.connectedAtMs < settings.newPeerMs ? 3 : 1);
   const total = peers.reduce((sum, p) => sum + weight(p), 0);
   let r = state.random.next() * total;

@@ -6,7 +6,12 @@ import { ConnectionBudget, PeerBook, type PeerBookOptions, peerKey } from './pee
 const addr = (host: string, port = 6881) => ({ host, port });
 
 function book(over: Partial<PeerBookOptions> = {}): PeerBook {
-  return new PeerBook({ random: seededRandom(1), maxConnections: 10, global: new ConnectionBudget(100), ...over });
+  return new PeerBook({
+    random: seededRandom(1),
+    maxConnections: 10,
+    global: new ConnectionBudget(100),
+    ...over,
+  });
 }
 
 test('deduplicates by ip:port across sources and address spellings', () => {
@@ -72,7 +77,10 @@ test('prefers peers that gave useful data and demotes corrupt ones', () => {
   for (const h of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) b.add(addr(h), 'tracker', 0);
   b.recordUseful(addr('10.0.0.3'), 1 << 20);
   b.recordCorrupt(addr('10.0.0.1'));
-  assert.deepEqual(b.nextToConnect(0, 3).map((a) => a.host), ['10.0.0.3', '10.0.0.2', '10.0.0.1']);
+  assert.deepEqual(
+    b.nextToConnect(0, 3).map((a) => a.host),
+    ['10.0.0.3', '10.0.0.2', '10.0.0.1'],
+  );
 });
 
 test('memory stays bounded under an address flood', () => {

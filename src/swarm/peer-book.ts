@@ -239,7 +239,10 @@ export class PeerBook {
   }
 
   private backoffMs(failures: number): number {
-    const exp = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+    const exp = Math.min(
+      this.maxBackoffMs,
+      this.baseBackoffMs * 2 ** Math.min(30, Math.max(0, failures - 1)),
+    );
     return Math.round(exp * (0.5 + this.opts.random.next()));
   }
 

@@ -33,7 +33,7 @@ function picker(f: Fixture): PiecePicker {
   for (let k = 0; k < maxCount; k++) {
     p.onPeerBitfield(`a${k}`, Bitfield.fromString(counts.map((c) => (c > k ? '*' : ' ')).join('')));
   }
-  if (f.priority) [...f.priority].forEach((c, i) => p.setPiecePriority(i, Number(c)));
+  for (const [i, c] of [...(f.priority ?? '')].entries()) p.setPiecePriority(i, Number(c));
   return p;
 }
 
@@ -126,9 +126,15 @@ test('a leaving peer returns its requested blocks to the pool', () => {
   const p = picker({ availability: '11' });
   const got = p.pickBlocks('x', Bitfield.fromString('* '), 2);
   const yHas = Bitfield.fromString('* ');
-  assert.equal(p.pickBlocks('y', yHas, 2).length, 0, 'not endgame: piece 1 is untouched');
+  const busy = p.pickBlocks('y', yHas, 2);
+  assert.equal(busy.length, 1, 'not endgame (piece 1 untouched): one busy block only');
+  assert.equal(p.isEndgame(), false);
   assert.deepEqual(p.onPeerLeft('x'), got);
-  assert.deepEqual(p.pickBlocks('y', yHas, 2), got);
+  assert.deepEqual(
+    p.pickBlocks('y', yHas, 2),
+    got.filter((b) => b.offset !== busy[0]?.offset),
+  );
+  assert.deepEqual(p.requestsOf('y').length, 2);
   p.assertInvariants();
 });
 
@@ -181,9 +187,15 @@ test('file priorities map to pieces, shared pieces take the highest', () => {
     ],
   });
   p.setFilePriorities([0, 7]);
-  assert.deepEqual([0, 1, 2, 3].map((i) => p.piecePriority(i)), [0, 7, 7, 7]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => p.piecePriority(i)),
+    [0, 7, 7, 7],
+  );
   p.setFilePriorities([3, 0]);
-  assert.deepEqual([0, 1, 2, 3].map((i) => p.piecePriority(i)), [3, 3, 0, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => p.piecePriority(i)),
+    [3, 3, 0, 0],
+  );
   assert.equal(p.wantedCount(), 2);
   p.assertInvariants();
 });
@@ -234,4 +246,26 @@ test('invariants hold under any sequence of events', () => {
     }),
     { numRuns: 150 },
   );
+});
+
+test('request stealing moves the newest requests of the deepest queue and reports them', () => {
+  const p = picker({ availability: '11', blocksPerPiece: 8 });
+  const onlyFirst = Bitfield.fromString('* ');
+  const slow = p.pickBlocks('slow', onlyFirst, 8);
+  const stolen: { victim: string; offset: number }[] = [];
+  assert.equal(p.isEndgame(), false, 'piece 1 is untouched');
+  const got = p.pickBlocks('fast', onlyFirst, 2, {
+    onSteal: (victim, b) => stolen.push({ victim, offset: b.offset }),
+  });
+  assert.deepEqual(
+    got.map((b) => b.offset),
+    [7, 6].map((i) => i * BLOCK_LENGTH),
+  );
+  assert.deepEqual(stolen, [
+    { victim: 'slow', offset: 7 * BLOCK_LENGTH },
+    { victim: 'slow', offset: 6 * BLOCK_LENGTH },
+  ]);
+  assert.equal(p.requestsOf('slow').length, 6);
+  assert.deepEqual(p.requestsOf('slow'), slow.slice(0, 6));
+  p.assertInvariants();
 });

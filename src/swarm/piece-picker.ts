@@ -9,7 +9,7 @@ export const MAX_PRIORITY = 7;
 export const DEFAULT_PRIORITY = 4;
 
 /** Block states inside a partial piece. */
-const enum BlockState {
+enum BlockState {
   Free = 0,
   Requested = 1,
   Received = 2,
@@ -47,6 +47,12 @@ export interface PickOptions {
   readonly isChoked?: boolean;
   /** BEP 6 allowed-fast pieces the peer granted us. */
   readonly allowedFast?: ReadonlySet<number>;
+  /**
+   * Request stealing: when nothing is free for this peer (outside endgame), move the newest
+   * requests of the peer with the deepest queue to this one. Each move is reported here so the
+   * caller cancels it at the victim. Without it, one duplicate ("busy") block is picked instead.
+   */
+  readonly onSteal?: (victim: PeerId, block: BlockRef) => void;
 }
 
 /** What happened when a block arrived. */
@@ -69,7 +75,10 @@ export interface BlockReceipt {
  *  2. new pieces by priority (7 → 1), then rarest first, random among equally rare
  *     (or lowest index first in sequential mode);
  *  3. endgame: when every wanted block is requested, blocks already requested from other
- *     peers, up to `endgameMaxRequesters` per block.
+ *     peers, up to `endgameMaxRequesters` per block;
+ *  4. outside endgame, when nothing is free for this peer: steal the newest requests of the
+ *     peer with the deepest queue (`onSteal`), or else one "busy" duplicate block, so a peer
+ *     that unchoked us is not left idle while its pieces wait in slower peers' queues.
  */
 export class PiecePicker {
   readonly pieceCount: number;
@@ -172,7 +181,10 @@ export class PiecePicker {
 
   /** A peer's BEP 3 bitfield (replaces anything known about the peer). */
   onPeerBitfield(peer: PeerId, bitfield: Bitfield): void {
-    if (bitfield.hasAll()) return this.onPeerHaveAll(peer);
+    if (bitfield.hasAll()) {
+      this.onPeerHaveAll(peer);
+      return;
+    }
     this.forgetPeerPieces(peer);
     const copy = new Bitfield(this.pieceCount);
     this.peerBitfields.set(peer, copy);
@@ -252,7 +264,7 @@ export class PiecePicker {
     if (count <= 0) return out;
     const fast = options.allowedFast;
     const usable = options.isChoked
-      ? (p: number) => fast !== undefined && fast.has(p) && peerHas.get(p)
+      ? (p: number) => fast?.has(p) === true && peerHas.get(p)
       : (p: number) => peerHas.get(p);
     this.pickFromPartials(peer, usable, count, out);
     if (out.length < count) {
@@ -260,11 +272,21 @@ export class PiecePicker {
       else if (this.isSequential) this.pickSequential(peer, usable, count, out);
       else this.pickRarest(peer, usable, count, out);
     }
-    if (out.length === 0 && this.isEndgame()) this.pickEndgame(peer, usable, count, out);
+    if (out.length > 0) return out;
+    // Endgame: duplicates freely. Otherwise steal, or one busy block, so an unchoked peer whose
+    // pieces are all requested elsewhere still gets work.
+    if (this.isEndgame()) this.pickEndgame(peer, usable, count, out);
+    else if (options.onSteal && !options.isChoked) this.steal(peer, usable, count, out, options.onSteal);
+    else this.pickEndgame(peer, usable, Math.min(count, 1), out);
     return out;
   }
 
-  private pickFromPartials(peer: PeerId, usable: (p: number) => boolean, count: number, out: BlockRef[]): void {
+  private pickFromPartials(
+    peer: PeerId,
+    usable: (p: number) => boolean,
+    count: number,
+    out: BlockRef[],
+  ): void {
     const candidates: PartialPiece[] = [];
     for (const pp of this.partials.values()) {
       if (pp.free > 0 && (this.priority[pp.piece] ?? 0) > 0 && usable(pp.piece)) candidates.push(pp);
@@ -293,7 +315,8 @@ export class PiecePicker {
         const offset = Math.floor(this.opts.random.next() * len);
         for (let k = 0; k < len && out.length < count; k++) {
           const piece = level.order[from + ((offset + k) % len)] ?? 0;
-          if (!this.partials.has(piece) && usable(piece)) this.takeFree(this.startPiece(piece), peer, count, out);
+          if (!this.partials.has(piece) && usable(piece))
+            this.takeFree(this.startPiece(piece), peer, count, out);
         }
       }
     }
@@ -302,7 +325,11 @@ export class PiecePicker {
   private pickSequential(peer: PeerId, usable: (p: number) => boolean, count: number, out: BlockRef[]): void {
     for (let prio = MAX_PRIORITY; prio >= 1 && out.length < count; prio--) {
       if ((this.levels[prio]?.size ?? 0) === 0) continue;
-      for (let i = this.have.firstMissing(0); i !== -1 && out.length < count; i = this.have.firstMissing(i + 1)) {
+      for (
+        let i = this.have.firstMissing(0);
+        i !== -1 && out.length < count;
+        i = this.have.firstMissing(i + 1)
+      ) {
         if (this.priority[i] === prio && !this.partials.has(i) && usable(i)) {
           this.takeFree(this.startPiece(i), peer, count, out);
         }
@@ -334,6 +361,36 @@ export class PiecePicker {
         who.push(peer);
         this.addPeerRequest(peer, pp.piece, b);
         out.push(this.blockRef(pp.piece, b));
+      }
+      if (out.length >= count) return;
+    }
+  }
+
+  private steal(
+    peer: PeerId,
+    usable: (p: number) => boolean,
+    count: number,
+    out: BlockRef[],
+    onSteal: (victim: PeerId, block: BlockRef) => void,
+  ): void {
+    const mine = this.peerRequests.get(peer)?.size ?? 0;
+    const victims = [...this.peerRequests].filter(([v, set]) => v !== peer && set.size > mine + 1);
+    victims.sort((a, b) => b[1].size - a[1].size);
+    for (const [victim, set] of victims) {
+      // The newest half of its queue: least likely to be in flight already.
+      const keys = [...set].slice(Math.ceil(set.size / 2)).reverse();
+      for (const key of keys) {
+        if (out.length >= count || set.size <= mine + out.length + 1) break;
+        const block = this.blockOfKey(key);
+        const pp = this.partials.get(block.piece);
+        const b = block.offset / BLOCK_LENGTH;
+        const who = pp?.requesters[b];
+        if (!pp || !who || who.length !== 1 || !usable(block.piece)) continue;
+        who[0] = peer;
+        set.delete(key);
+        this.addPeerRequest(peer, block.piece, b);
+        out.push(block);
+        onSteal(victim, block);
       }
       if (out.length >= count) return;
     }
@@ -424,7 +481,8 @@ export class PiecePicker {
   onPieceVerified(piece: number): void {
     this.dropPartial(piece);
     if (this.have.get(piece)) return;
-    if (this.pos[piece] !== -1) this.levelOf(this.priority[piece] ?? 0).remove(piece, this.availability[piece] ?? 0);
+    if (this.pos[piece] !== -1)
+      this.levelOf(this.priority[piece] ?? 0).remove(piece, this.availability[piece] ?? 0);
     this.have.set(piece);
   }
 
@@ -516,7 +574,7 @@ export class PiecePicker {
         must(level.order[this.pos[i] ?? -1] === i, `piece ${i} in level of its priority`);
       }
     }
-    this.levels.forEach((level) => level.check((p) => this.availability[p] ?? 0));
+    for (const level of this.levels) level.check((p) => this.availability[p] ?? 0);
     this.checkPartials();
   }
 
@@ -530,7 +588,10 @@ export class PiecePicker {
         const who = pp.requesters[b];
         if (s === BlockState.Free) free++;
         if (s === BlockState.Received || s === BlockState.Written) done++;
-        must((s === BlockState.Requested) === (who !== undefined && who.length > 0), `requesters of ${pp.piece}/${b}`);
+        must(
+          (s === BlockState.Requested) === (who !== undefined && who.length > 0),
+          `requesters of ${pp.piece}/${b}`,
+        );
         must(s < BlockState.Received || pp.senders[b] !== undefined, `sender of ${pp.piece}/${b}`);
         for (const peer of who ?? []) {
           must(this.peerRequests.get(peer)?.has(this.key(pp.piece, b)) === true, `peer index ${peer}`);

@@ -35,7 +35,8 @@ export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = {
  *
  * Slow start: a new peer starts at `minDepth` and the depth grows by one per block received
  * while the queue was full (doubling per round trip, like TCP) until the measured rate stops
- * growing by 10 % per second. After that, if the queue ever runs dry (the peer answered faster
+ * growing by 10 % per second, or a round trip exceeds 2 × minRtt + 20 ms (a queue is building
+ * at the peer: HyStart's delay signal). After that, if the queue ever runs dry (the peer answered faster
  * than we asked), the gain is raised by half; it decays back each quiet second.
  */
 export class RequestPipeline {
@@ -52,6 +53,8 @@ export class RequestPipeline {
   private lastCheckRate = 0;
   private lastBlockMs: number;
   private snubbed = false;
+  /** The queue reached its target since it last ran dry (so running dry means "too shallow"). */
+  private wasFilledToTarget = false;
 
   constructor(
     private readonly clock: Clock,
@@ -100,6 +103,7 @@ export class RequestPipeline {
   onRequestSent(block: BlockRef): void {
     if (this.sent.size === 0) this.lastBlockMs = Math.max(this.lastBlockMs, this.clock.now());
     this.sent.set(keyOf(block), { block, atMs: this.clock.now() });
+    if (this.sent.size >= this.targetDepth()) this.wasFilledToTarget = true;
   }
 
   /** A block arrived. Returns false when it was not outstanding (late or unsolicited). */
@@ -113,7 +117,11 @@ export class RequestPipeline {
     if (!entry) return false;
     const wasFull = this.sent.size >= this.targetDepth();
     this.sent.delete(key);
-    this.sampleRtt(now - entry.atMs, now);
+    const rttMs = now - entry.atMs;
+    this.sampleRtt(rttMs, now);
+    // HyStart-like exit: round trips grew well past the minimum, so a queue is building at the
+    // peer and a deeper pipeline would add latency, not throughput.
+    if (this.isSlowStart && rttMs > 2 * this.minRttMs + 20) this.endSlowStart();
     this.adapt(now, wasFull);
     return true;
   }
@@ -142,11 +150,21 @@ export class RequestPipeline {
       this.sent.delete(key);
       timedOut.push(e.block);
     }
-    if (timedOut.length > 0) this.isSlowStart = false;
+    if (timedOut.length > 0 && this.isSlowStart) this.endSlowStart();
     if (this.sent.size + timedOut.length > 0 && now - this.lastBlockMs >= this.settings.snubTimeoutMs) {
       this.snubbed = true;
     }
     return { timedOut, isSnubbed: this.snubbed };
+  }
+
+  private endSlowStart(): void {
+    this.isSlowStart = false;
+    const rate = this.meter.rate();
+    const rtt = Number.isFinite(this.minRttMs) ? this.minRttMs : 1;
+    // Keep what slow start found: set the gain so the BDP target starts near that depth.
+    const bdp = (rate * rtt) / 1000 / BLOCK_LENGTH;
+    const gain = bdp > 0 ? this.slowStartDepth / bdp : this.gain;
+    this.gain = Math.min(64, Math.max(this.settings.bdpGain, gain));
   }
 
   private sampleRtt(rttMs: number, now: number): void {
@@ -162,17 +180,15 @@ export class RequestPipeline {
 
   private adapt(now: number, wasFull: boolean): void {
     if (this.isSlowStart && wasFull) this.slowStartDepth++;
-    if (!this.isSlowStart && this.sent.size === 0) {
-      this.gain = Math.min(this.gain * 1.5, 64); // queue ran dry: ask for more next time
+    if (this.sent.size === 0) {
+      // Ran dry although it had been full: the peer answers faster than we ask.
+      if (!this.isSlowStart && this.wasFilledToTarget) this.gain = Math.min(this.gain * 1.5, 64);
+      this.wasFilledToTarget = false;
     }
     if (now - this.lastCheckMs < 1000) return;
     const rate = this.meter.rate();
     if (this.isSlowStart && rate < this.lastCheckRate * 1.1) {
-      this.isSlowStart = false;
-      const rtt = Number.isFinite(this.minRttMs) ? this.minRttMs : 1;
-      // Keep what slow start found: set the gain so the BDP target starts at that depth.
-      const bdp = (rate * rtt) / 1000 / BLOCK_LENGTH;
-      this.gain = Math.max(this.settings.bdpGain, bdp > 0 ? this.slowStartDepth / bdp : this.gain);
+      this.endSlowStart();
     } else if (!this.isSlowStart) {
       this.gain = Math.max(this.settings.bdpGain, this.gain * 0.95);
     }

@@ -20,7 +20,13 @@ test('identifies the peer whose block differed once the piece passes', () => {
   assert.deepEqual(sb.onPieceFailed(9, corrupt(good, 2), ['a', 'b', 'evil', 'a']), []);
   const v = sb.onPiecePassed(9, good);
   assert.deepEqual(v, [
-    { peer: 'evil', reason: 'corrupt-data', pieces: [9], blockOffsets: [2 * BLOCK_LENGTH], proof: 'mismatch' },
+    {
+      peer: 'evil',
+      reason: 'corrupt-data',
+      pieces: [9],
+      blockOffsets: [2 * BLOCK_LENGTH],
+      proof: 'mismatch',
+    },
   ]);
   assert.equal(sb.rememberedPieces, 0);
 });
@@ -29,7 +35,10 @@ test('honest peers sharing a failed piece are never accused', () => {
   const sb = new SmartBan();
   sb.onPieceFailed(1, corrupt(good, 0), ['evil', 'b', 'c', 'd']);
   sb.onPieceFailed(1, corrupt(good, 3), ['b', 'c', 'd', 'evil2']);
-  const peers = sb.onPiecePassed(1, good).map((v) => v.peer).sort();
+  const peers = sb
+    .onPiecePassed(1, good)
+    .map((v) => v.peer)
+    .sort();
   assert.deepEqual(peers, ['evil', 'evil2']);
 });
 

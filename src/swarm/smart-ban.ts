@@ -65,7 +65,11 @@ export class SmartBan {
    * A piece failed. `pieceData` is what we hashed; `senders[i]` sent block `i` (from
    * `PiecePicker.blockSenders`). Returns an immediate verdict for a sole sender, if due.
    */
-  onPieceFailed(piece: number, pieceData: Uint8Array, senders: readonly (PeerId | undefined)[]): SmartBanVerdict[] {
+  onPieceFailed(
+    piece: number,
+    pieceData: Uint8Array,
+    senders: readonly (PeerId | undefined)[],
+  ): SmartBanVerdict[] {
     const blocks = this.failed.get(piece) ?? new Map<number, Sent[]>();
     this.failed.delete(piece);
     this.failed.set(piece, blocks); // most recent last

@@ -49,7 +49,7 @@ test('round-trips through bytes for any bit pattern', () => {
   fc.assert(
     fc.property(fc.array(fc.boolean(), { maxLength: 200 }), (bits) => {
       const b = new Bitfield(bits.length);
-      bits.forEach((v, i) => v && b.set(i));
+      for (const [i, v] of bits.entries()) if (v) b.set(i);
       const back = Bitfield.fromBytes(b.toBytes(), bits.length);
       assert.equal(back.count, bits.filter(Boolean).length);
       assert.deepEqual([...back], [...b]);

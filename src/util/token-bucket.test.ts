@@ -45,7 +45,10 @@ test('a per-torrent limit below the global one governs, and the global one is no
     clock.advance(1);
   }
   assert.ok(sentA <= 300_000 * 10 * 1.1 && sentA >= 300_000 * 10 * 0.9, `a ${sentA}`);
-  assert.ok(sentA + sentB <= 1_000_000 * 10 * 1.1 && sentA + sentB >= 1_000_000 * 10 * 0.9, `sum ${sentA + sentB}`);
+  assert.ok(
+    sentA + sentB <= 1_000_000 * 10 * 1.1 && sentA + sentB >= 1_000_000 * 10 * 0.9,
+    `sum ${sentA + sentB}`,
+  );
 });
 
 test('take reports how long to wait for the rest', () => {

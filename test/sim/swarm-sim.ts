@@ -8,7 +8,7 @@
  * uplink). Downloads are not capped. Pieces verify instantly (nobody lies here). Leechers
  * keep seeding after they complete, as the fluid model assumes.
  */
-import { chooseUnchoked, DEFAULT_CHOKER_SETTINGS, type ChokerPeer } from '../../src/swarm/choker.js';
+import { type ChokerPeer, chooseUnchoked, DEFAULT_CHOKER_SETTINGS } from '../../src/swarm/choker.js';
 import { PiecePicker } from '../../src/swarm/piece-picker.js';
 import { RateMeter } from '../../src/swarm/rate-meter.js';
 import { RequestPipeline } from '../../src/swarm/request-pipeline.js';
@@ -61,6 +61,8 @@ interface SimNode {
   readonly have: Bitfield;
   readonly picker: PiecePicker | null;
   readonly known: Bitfield[];
+  /** `wantCount[j]`: pieces node j has that this node lacks (interest without rescans). */
+  readonly wantCount: Int32Array;
   readonly unchoking: Set<number>;
   readonly unchokedBy: Set<number>;
   readonly interestedIn: Set<number>;
@@ -110,7 +112,12 @@ class SwarmSim {
     );
     const picker = isSeed
       ? null
-      : new PiecePicker({ pieceCount: pieces, pieceLengthBytes, totalLengthBytes: this.totalBytes, random: this.random });
+      : new PiecePicker({
+          pieceCount: pieces,
+          pieceLengthBytes,
+          totalLengthBytes: this.totalBytes,
+          random: this.random,
+        });
     picker?.onPeerHaveAll('0');
     for (let j = 1; j <= this.opts.leechers; j++) if (j !== i) picker?.onPeerHaveNone(String(j));
     return {
@@ -120,6 +127,9 @@ class SwarmSim {
       have: isSeed ? Bitfield.full(pieces) : new Bitfield(pieces),
       picker,
       known,
+      wantCount: Int32Array.from({ length: this.opts.leechers + 1 }, (_, j) =>
+        j === 0 && !isSeed ? pieces : 0,
+      ),
       unchoking: new Set(),
       unchokedBy: new Set(),
       interestedIn: new Set(),
@@ -186,7 +196,8 @@ class SwarmSim {
   private handle(e: SimEvent): void {
     switch (e.k) {
       case 'request':
-        return this.onRequest(this.node(e.to), e.from, e.block);
+        this.onRequest(this.node(e.to), e.from, e.block);
+        return;
       case 'cancel': {
         const q = this.node(e.to).queues.get(e.from);
         const at = q?.findIndex((b) => b.piece === e.block.piece && b.offset === e.block.offset) ?? -1;
@@ -194,24 +205,32 @@ class SwarmSim {
         return;
       }
       case 'block':
-        return this.onBlock(this.node(e.to), e.from, e.block);
+        this.onBlock(this.node(e.to), e.from, e.block);
+        return;
       case 'have':
-        return this.onHave(this.node(e.to), e.from, e.piece);
+        this.onHave(this.node(e.to), e.from, e.piece);
+        return;
       case 'choke':
-        return this.onChoke(this.node(e.to), e.from);
+        this.onChoke(this.node(e.to), e.from);
+        return;
       case 'unchoke':
         this.node(e.to).unchokedBy.add(e.from);
-        return this.fill(this.node(e.to), e.from);
+        this.fill(this.node(e.to), e.from);
+        return;
       case 'interest':
-        return this.onInterest(this.node(e.to), e.from, e.isInterested);
+        this.onInterest(this.node(e.to), e.from, e.isInterested);
+        return;
       case 'free':
         this.node(e.node).isBusy = false;
-        return this.kick(this.node(e.node));
+        this.kick(this.node(e.node));
+        return;
       case 'rechoke':
         this.node(e.node).isRechokePending = false;
-        return this.rechoke(this.node(e.node));
+        this.rechoke(this.node(e.node));
+        return;
       case 'tick':
-        return this.tick();
+        this.tick();
+        return;
     }
   }
 
@@ -332,7 +351,14 @@ class SwarmSim {
   private onPieceDone(a: SimNode, piece: number): void {
     a.picker?.onPieceVerified(piece);
     a.have.set(piece);
-    for (const n of this.nodes) if (n.index !== a.index) this.send({ k: 'have', to: n.index, from: a.index, piece });
+    // Not interested any more in peers that only had pieces we now have (sent at once).
+    for (let j = 0; j < this.nodes.length; j++) {
+      if (!a.known[j]?.get(piece)) continue;
+      a.wantCount[j] = (a.wantCount[j] ?? 0) - 1;
+      if (a.wantCount[j] === 0 && a.interestedIn.has(j)) this.setInterest(a, j, false);
+    }
+    for (const n of this.nodes)
+      if (n.index !== a.index) this.send({ k: 'have', to: n.index, from: a.index, piece });
     if (a.picker?.isComplete() && a.completedAtMs === null) {
       a.completedAtMs = this.nowMs;
       this.completedCount++;
@@ -341,9 +367,11 @@ class SwarmSim {
   }
 
   private onHave(a: SimNode, from: number, piece: number): void {
-    a.known[from]?.set(piece);
+    if (!a.known[from]?.set(piece)) return;
     a.picker?.onPeerHave(String(from), piece);
-    if (a.completedAtMs === null && !a.have.get(piece) && !a.interestedIn.has(from)) this.setInterest(a, from, true);
+    if (a.have.get(piece)) return;
+    a.wantCount[from] = (a.wantCount[from] ?? 0) + 1;
+    if (a.completedAtMs === null && !a.interestedIn.has(from)) this.setInterest(a, from, true);
     this.fill(a, from);
   }
 
@@ -367,7 +395,12 @@ class SwarmSim {
     const n = pipe.wanted();
     const peerHas = a.known[from];
     if (n <= 0 || !peerHas) return;
-    for (const block of picker.pickBlocks(String(from), peerHas, n)) {
+    const onSteal = (victim: string, block: BlockRef) => {
+      const v = Number(victim);
+      this.pipeline(a, v).onRequestCancelled(block);
+      this.send({ k: 'cancel', to: v, from: a.index, block });
+    };
+    for (const block of picker.pickBlocks(String(from), peerHas, n, { onSteal })) {
       pipe.onRequestSent(block);
       this.send({ k: 'request', to: from, from: a.index, block });
     }
@@ -386,17 +419,9 @@ class SwarmSim {
         for (const b of timedOut) a.picker?.cancelRequest(String(peer), b);
         if (timedOut.length > 0) this.fillAll(a);
       }
-      for (const p of [...a.interestedIn]) if (!this.wantsFrom(a, p)) this.setInterest(a, p, false);
       if (isChokeRound) this.rechoke(a);
     }
     this.queue.push(this.nowMs + 1000, { k: 'tick' });
-  }
-
-  private wantsFrom(a: SimNode, peer: number): boolean {
-    const theirs = a.known[peer];
-    if (!theirs || a.completedAtMs !== null) return false;
-    for (const i of theirs) if (!a.have.get(i)) return true;
-    return false;
   }
 
   private pipeline(a: SimNode, peer: number): RequestPipeline {
