@@ -4,7 +4,7 @@
 export type PeerId = string;
 
 /** BEP 3: the request unit. Every block is 16 KiB except possibly the last of the torrent. */
-export const BLOCK_LENGTH = 16 * 1024;
+export { BLOCK_LENGTH } from '../wire/limits.js';
 
 /** One request: `length` bytes of `piece` starting at `offset`. */
 export interface BlockRef {

@@ -1,0 +1,77 @@
+/**
+ * Collects the blocks of pieces being downloaded until they can be hashed.
+ *
+ * Blocks of a piece are kept in one memory buffer while the total of such buffers stays
+ * within `budgetBytes`: the piece is then hashed from memory and written with one large
+ * write. A piece started when the budget is spent is "spilled": its blocks go to storage as
+ * they arrive and the piece is read back for hashing. So memory stays bounded however many
+ * pieces are in flight (endgame, many peers), and the common case does no read-back.
+ */
+export interface BlockStore {
+  writeBlock(piece: number, offset: number, data: Uint8Array): Promise<void>;
+  readPiece(piece: number): Promise<Uint8Array>;
+}
+
+export class PieceAssembler {
+  private readonly buffers = new Map<number, Uint8Array>();
+  private readonly spilled = new Set<number>();
+  private bufferedBytes = 0;
+
+  constructor(
+    private readonly store: BlockStore,
+    private readonly pieceLength: (piece: number) => number,
+    private readonly budgetBytes: number,
+  ) {}
+
+  /** Bytes held in memory now. */
+  get memoryBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /** Store one block; resolves when it is safe (in memory, or written for a spilled piece). */
+  async addBlock(piece: number, offset: number, data: Uint8Array): Promise<void> {
+    let buf = this.buffers.get(piece);
+    if (!buf && !this.spilled.has(piece)) {
+      const length = this.pieceLength(piece);
+      if (this.bufferedBytes + length <= this.budgetBytes || this.buffers.size === 0) {
+        buf = new Uint8Array(length);
+        this.buffers.set(piece, buf);
+        this.bufferedBytes += length;
+      } else {
+        this.spilled.add(piece);
+      }
+    }
+    if (buf) {
+      if (offset + data.length > buf.length) throw new RangeError(`block beyond piece ${piece}`);
+      buf.set(data, offset);
+      return;
+    }
+    await this.store.writeBlock(piece, offset, data);
+  }
+
+  /** Whether the piece's data still has to be written after it verifies. */
+  isBuffered(piece: number): boolean {
+    return this.buffers.has(piece);
+  }
+
+  /** The whole piece for hashing (the buffer itself, or read back from storage). */
+  async pieceData(piece: number): Promise<Uint8Array> {
+    return this.buffers.get(piece) ?? this.store.readPiece(piece);
+  }
+
+  /** Forget a piece (written, failed, or the torrent stopped). */
+  release(piece: number): void {
+    const buf = this.buffers.get(piece);
+    if (buf) {
+      this.bufferedBytes -= buf.length;
+      this.buffers.delete(piece);
+    }
+    this.spilled.delete(piece);
+  }
+
+  releaseAll(): void {
+    this.buffers.clear();
+    this.spilled.clear();
+    this.bufferedBytes = 0;
+  }
+}

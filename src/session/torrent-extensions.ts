@@ -1,0 +1,119 @@
+import type { Metainfo } from '../metainfo/types.js';
+import type { PeerAddress } from '../swarm/peer-book.js';
+import { errorMessage } from '../util/errors.js';
+import {
+  decodeExtendedHandshake,
+  encodeExtendedHandshake,
+  LOCAL_EXTENSION_IDS,
+  localExtensionName,
+} from '../wire/extension.js';
+import { METADATA_PIECE_BYTES } from '../wire/limits.js';
+import { MsgId } from '../wire/messages.js';
+import { decodeMetadataMessage, encodeMetadataMessage } from '../wire/ut-metadata.js';
+import { decodePexMessage, encodePexMessage } from '../wire/ut-pex.js';
+import type { PeerLink } from './peer-link.js';
+
+/** BEP 11: send PEX at most once a minute per peer. */
+const PEX_INTERVAL_MS = 60_000;
+/** Outstanding requests we accept from one peer (advertised as `reqq`). */
+export const ADVERTISED_REQQ = 500;
+const CLIENT_NAME = 'peerdrop 0.1.0';
+
+/**
+ * BEP 10 extensions of a torrent whose metadata we have: the extended handshake, serving
+ * `ut_metadata` pieces (BEP 9) to peers that arrived by magnet link, and `ut_pex` (BEP 11)
+ * both ways. Private torrents (BEP 27) never exchange peers.
+ */
+export class TorrentExtensions {
+  constructor(
+    private readonly metainfo: Metainfo,
+    private readonly listenPort: number,
+    private readonly onPexPeers: (link: PeerLink, peers: readonly PeerAddress[]) => void,
+  ) {}
+
+  sendHandshake(link: PeerLink): void {
+    const m = new Map(LOCAL_EXTENSION_IDS);
+    if (this.metainfo.isPrivate) m.delete('ut_pex');
+    link.channel.send({
+      id: MsgId.Extended,
+      extId: 0,
+      payload: encodeExtendedHandshake({
+        m,
+        metadataSize: this.metainfo.infoBytes.length,
+        listenPort: this.listenPort,
+        client: CLIENT_NAME,
+        yourIp: link.channel.remoteHost,
+        reqq: ADVERTISED_REQQ,
+      }),
+    });
+  }
+
+  onExtended(link: PeerLink, extId: number, payload: Uint8Array): void {
+    try {
+      if (extId === 0) {
+        link.extended = decodeExtendedHandshake(payload);
+        return;
+      }
+      const name = localExtensionName(extId);
+      if (name === 'ut_metadata') this.onMetadata(link, payload);
+      else if (name === 'ut_pex' && !this.metainfo.isPrivate) this.onPex(link, payload);
+    } catch (err) {
+      link.channel.close(`bad extension message: ${errorMessage(err)}`);
+    }
+  }
+
+  private onMetadata(link: PeerLink, payload: Uint8Array): void {
+    const msg = decodeMetadataMessage(payload);
+    const theirId = link.extensionId('ut_metadata');
+    if (msg.type !== 'request' || theirId === undefined) return;
+    const info = this.metainfo.infoBytes;
+    const start = msg.piece * METADATA_PIECE_BYTES;
+    const reply =
+      start < info.length
+        ? encodeMetadataMessage({
+            type: 'data',
+            piece: msg.piece,
+            totalSize: info.length,
+            data: info.subarray(start, start + METADATA_PIECE_BYTES),
+          })
+        : encodeMetadataMessage({ type: 'reject', piece: msg.piece });
+    link.channel.send({ id: MsgId.Extended, extId: theirId, payload: reply });
+  }
+
+  private onPex(link: PeerLink, payload: Uint8Array): void {
+    const msg = decodePexMessage(payload);
+    this.onPexPeers(
+      link,
+      msg.added.map((p) => ({ host: p.host, port: p.port })),
+    );
+  }
+
+  /** Tell `link` about the other peers we are connected to (added/dropped since last time). */
+  maybeSendPex(link: PeerLink, all: Iterable<PeerLink>, nowMs: number): void {
+    const theirId = link.extensionId('ut_pex');
+    if (theirId === undefined || this.metainfo.isPrivate || nowMs - link.lastPexAtMs < PEX_INTERVAL_MS)
+      return;
+    link.lastPexAtMs = nowMs;
+    const current = new Map<string, PeerAddress>();
+    for (const other of all) {
+      if (other === link) continue;
+      const port = other.channel.isIncoming ? other.extended?.listenPort : other.channel.remotePort;
+      if (port === undefined) continue;
+      const a = { host: other.channel.remoteHost, port };
+      current.set(`${a.host}|${a.port}`, a);
+    }
+    const added = [...current].filter(([k]) => !link.pexSent.has(k)).map(([, a]) => ({ ...a, flags: 0 }));
+    const dropped = [...link.pexSent]
+      .filter((k) => !current.has(k))
+      .map((k) => {
+        const [host, port] = k.split('|');
+        return { host: host!, port: Number(port) };
+      });
+    if (added.length === 0 && dropped.length === 0) return;
+    const isInitial = link.pexSent.size === 0;
+    const payload = encodePexMessage({ added, dropped }, { isInitial });
+    for (const a of added) link.pexSent.add(`${a.host}|${a.port}`);
+    for (const d of dropped) link.pexSent.delete(`${d.host}|${d.port}`);
+    link.channel.send({ id: MsgId.Extended, extId: theirId, payload });
+  }
+}

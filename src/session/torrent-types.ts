@@ -1,0 +1,68 @@
+import type { Metainfo } from '../metainfo/types.js';
+
+export type TorrentState =
+  | 'metadata'
+  | 'checking'
+  | 'downloading'
+  | 'seeding'
+  | 'paused'
+  | 'error'
+  | 'stopped';
+
+/** A snapshot for progress displays and the API; cheap to build once a second. */
+export interface TorrentStatus {
+  readonly infoHash: string;
+  readonly name: string;
+  readonly state: TorrentState;
+  /** 0..1 over the wanted pieces. */
+  readonly progress: number;
+  readonly wantedBytes: number;
+  readonly verifiedBytes: number;
+  readonly downloadedBytes: number;
+  readonly uploadedBytes: number;
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly peers: number;
+  readonly seeds: number;
+  /** Seconds to completion at the current rate, or null when unknown. */
+  readonly etaSeconds: number | null;
+  readonly error: string | null;
+}
+
+export interface PeerEvent {
+  readonly kind: 'connected' | 'disconnected' | 'banned';
+  readonly address: string;
+  readonly client?: string;
+  readonly reason?: string;
+}
+
+export interface TorrentEvents {
+  [key: string]: (...args: never[]) => void;
+  metadata: (metainfo: Metainfo) => void;
+  progress: (status: TorrentStatus) => void;
+  piece: (piece: number) => void;
+  done: () => void;
+  error: (err: Error) => void;
+  peer: (event: PeerEvent) => void;
+  warning: (message: string) => void;
+}
+
+/** Per-torrent options a user chooses. */
+export interface TorrentOptions {
+  /** Download folder: every file path is resolved inside it. */
+  readonly dir: string;
+  /** Indices of files to download (others priority 0); all when omitted. */
+  readonly files?: readonly number[];
+  readonly isSequential?: boolean;
+  /** Bytes/s; Infinity or undefined for unlimited. */
+  readonly downloadLimit?: number;
+  readonly uploadLimit?: number;
+  /** Extra peers to dial (`host:port`), e.g. magnet `x.pe`. */
+  readonly peers?: readonly string[];
+  /** Where fast-resume data is kept (default: `<dir>/.peerdrop/<infohash>.resume`). */
+  readonly resumePath?: string;
+  /** Trust existing data without hashing (`peerdrop share` just hashed it). */
+  readonly isKnownComplete?: boolean;
+  /** Max connections for this torrent (default 50). */
+  readonly maxPeers?: number;
+}
