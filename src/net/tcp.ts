@@ -1,0 +1,254 @@
+/**
+ * The thin TCP adapter for peer connections (IPv4 and IPv6, incoming and outgoing). Protocol
+ * cores never see a socket: they get bytes through `onData` and write chunks through `write`.
+ *
+ * Backpressure: `write` corks the socket for the rest of the tick (so a burst of small frames
+ * goes out as one writev) and returns false once the unsent bytes pass `highWaterMarkBytes`;
+ * the producer then waits for `onDrain`. A connection whose queue passes `maxQueuedBytes`
+ * (a producer that ignored backpressure) is destroyed with `NET_SEND_QUEUE_FULL`, so memory
+ * stays bounded either way.
+ */
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { PeerdropError } from '../util/errors.js';
+
+export type NetErrorCode =
+  | 'NET_DIAL_FAILED'
+  | 'NET_DIAL_TIMEOUT'
+  | 'NET_ABORTED'
+  | 'NET_SEND_QUEUE_FULL'
+  | 'NET_SOCKET_ERROR'
+  | 'NET_LISTEN_FAILED';
+
+export class NetError extends PeerdropError {
+  declare readonly code: NetErrorCode;
+  constructor(code: NetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** One TCP connection, as the session sees it. Callbacks are single slots (a later call replaces). */
+export interface Connection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  /** Unsent bytes queued in the socket. */
+  readonly queuedBytes: number;
+  /** False once queued bytes reach the high-water mark; wait for `onDrain`. */
+  readonly isWritable: boolean;
+  readonly isClosed: boolean;
+  /** Queue chunks (one writev per tick). Returns `isWritable` after queuing. */
+  write(chunks: readonly Uint8Array[]): boolean;
+  onData(cb: (chunk: Uint8Array) => void): void;
+  /** Queued bytes fell below the high-water mark again. */
+  onDrain(cb: () => void): void;
+  /** Called once; `error` is null for an orderly end or a local `destroy()` without a reason. */
+  onClose(cb: (error: Error | null) => void): void;
+  destroy(reason?: Error): void;
+  setNoDelay(noDelay?: boolean): void;
+}
+
+export interface ConnectionOptions {
+  /** Default 1 MiB: about 64 blocks in flight, plenty for loopback. */
+  readonly highWaterMarkBytes?: number;
+  /** Hard cap on queued bytes (default 8 × the high-water mark). */
+  readonly maxQueuedBytes?: number;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+class SocketConnection implements Connection {
+  private dataCb: (chunk: Uint8Array) => void = () => {};
+  private drainCb: () => void = () => {};
+  private closeCb: (error: Error | null) => void = () => {};
+  private isCorked = false;
+  private wasBlocked = false;
+  private closeError: Error | null = null;
+  private hasClosed = false;
+  private readonly highWaterMark: number;
+  private readonly maxQueued: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+
+  constructor(
+    private readonly socket: Socket,
+    options: ConnectionOptions,
+  ) {
+    this.highWaterMark = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK;
+    this.maxQueued = options.maxQueuedBytes ?? 8 * this.highWaterMark;
+    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = socket.localPort ?? 0;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.dataCb(chunk));
+    socket.on('drain', () => this.onSocketDrain());
+    socket.on('error', (err) => {
+      this.closeError ??= new NetError('NET_SOCKET_ERROR', err.message, { cause: err });
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+  get bytesWritten(): number {
+    return this.socket.bytesWritten;
+  }
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+  get isWritable(): boolean {
+    return !this.hasClosed && this.socket.writableLength < this.highWaterMark;
+  }
+  get isClosed(): boolean {
+    return this.hasClosed || this.socket.destroyed;
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    if (this.isClosed) return false;
+    if (!this.isCorked) {
+      this.isCorked = true;
+      this.socket.cork();
+      process.nextTick(() => this.uncork());
+    }
+    for (const c of chunks) this.socket.write(c);
+    if (this.socket.writableLength > this.maxQueued) {
+      this.destroy(new NetError('NET_SEND_QUEUE_FULL', `send queue over ${this.maxQueued} bytes`));
+      return false;
+    }
+    const writable = this.isWritable;
+    if (!writable) this.wasBlocked = true;
+    return writable;
+  }
+
+  onData(cb: (chunk: Uint8Array) => void): void {
+    this.dataCb = cb;
+  }
+  onDrain(cb: () => void): void {
+    this.drainCb = cb;
+  }
+  onClose(cb: (error: Error | null) => void): void {
+    this.closeCb = cb;
+  }
+
+  destroy(reason?: Error): void {
+    if (reason) this.closeError ??= reason;
+    this.socket.destroy();
+  }
+
+  setNoDelay(noDelay = true): void {
+    this.socket.setNoDelay(noDelay);
+  }
+
+  private uncork(): void {
+    this.isCorked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  }
+
+  private onSocketDrain(): void {
+    if (this.wasBlocked && this.isWritable) {
+      this.wasBlocked = false;
+      this.drainCb();
+    }
+  }
+
+  private finish(): void {
+    if (this.hasClosed) return;
+    this.hasClosed = true;
+    this.closeCb(this.closeError);
+  }
+}
+
+/** `::ffff:1.2.3.4` (a v4 peer on a dual-stack listener) → `1.2.3.4`. */
+function stripV4Mapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export interface DialOptions extends ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Connect timeout (default 10 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Connect to a peer. Rejects with a `NetError` (`NET_DIAL_FAILED`, `NET_DIAL_TIMEOUT`, `NET_ABORTED`). */
+export function dial(options: DialOptions): Promise<Connection> {
+  const { host, port, signal } = options;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new NetError('NET_ABORTED', `dial ${host}:${port} aborted`));
+      return;
+    }
+    const socket = tcpConnect({ host, port });
+    const fail = (err: NetError): void => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onError = (err: Error) =>
+      fail(new NetError('NET_DIAL_FAILED', `dial ${host}:${port}: ${err.message}`, { cause: err }));
+    const onAbort = () => fail(new NetError('NET_ABORTED', `dial ${host}:${port} aborted`));
+    const timer = setTimeout(
+      () => fail(new NetError('NET_DIAL_TIMEOUT', `dial ${host}:${port} timed out`)),
+      timeoutMs,
+    );
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      cleanup();
+      resolve(new SocketConnection(socket, options));
+    });
+  });
+}
+
+export interface ListenOptions extends ConnectionOptions {
+  /** Default `::` (dual stack where the OS allows). */
+  readonly host?: string;
+  /** 0 = any free port. */
+  readonly port?: number;
+  /** Connections beyond this are refused at accept (default 500). */
+  readonly maxConnections?: number;
+  readonly onConnection: (connection: Connection) => void;
+}
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listen for incoming peer connections. Rejects with `NET_LISTEN_FAILED`. */
+export function listen(options: ListenOptions): Promise<Listener> {
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    options.onConnection(new SocketConnection(socket, options));
+  });
+  server.maxConnections = options.maxConnections ?? 500;
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new NetError('NET_LISTEN_FAILED', `listen on port ${options.port ?? 0}: ${err.message}`, {
+          cause: err,
+        }),
+      ),
+    );
+    server.listen({ host: options.host ?? '::', port: options.port ?? 0 }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.on('error', () => {}); // after listening, errors belong to individual sockets
+      resolve({
+        host: options.host ?? '::',
+        port,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
