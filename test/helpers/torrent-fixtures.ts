@@ -70,7 +70,9 @@ function binary(bytes: Uint8Array): string {
 }
 
 /** Build a `.torrent` (bytes) for the given files. */
-export function buildTorrent(files: readonly FixtureFile[], options: FixtureOptions = {}): Uint8Array {
+export function buildTorrent(unordered: readonly FixtureFile[], options: FixtureOptions = {}): Uint8Array {
+  // BEP 52: a v2 file tree is ordered by its (sorted) keys, and a hybrid's v1 list must follow it.
+  const files = options.version && options.version !== 'v1' ? [...unordered].sort(treeOrder) : unordered;
   const name = options.name ?? 'fixture';
   const pieceLength = options.pieceLength ?? BLOCK;
   const version = options.version ?? 'v1';
@@ -113,6 +115,16 @@ export function buildTorrent(files: readonly FixtureFile[], options: FixtureOpti
   Object.assign(info, options.info);
   for (const [k, v] of Object.entries(info)) if (v === undefined) delete info[k];
   return encode({ ...outer, info, ...options.outer } as BEncodable);
+}
+
+function treeOrder(a: FixtureFile, b: FixtureFile): number {
+  const enc = new TextEncoder();
+  for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+    const x = binary(enc.encode(a.path[i]!));
+    const y = binary(enc.encode(b.path[i]!));
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.path.length - b.path.length;
 }
 
 function insertTree(tree: Map<string, BEncodable>, path: readonly string[], leaf: BEncodable): void {
