@@ -1,32 +1,52 @@
-import type { Message } from '../wire/messages.js';
+import type { ExtendedHandshake } from '../wire/extension.js';
+import type { BlockRef, Message } from '../wire/messages.js';
 
 /**
  * What a torrent needs from one established peer connection (handshake done). The wire
- * layer's `PeerConnection` satisfies it; tests and simulations provide in-memory ones. Kept
- * narrow on purpose: the torrent never sees sockets.
+ * layer's `PeerProtocol` (through `PeerConnection`) provides it; tests and simulations can
+ * provide in-memory ones. Narrow on purpose: the torrent never sees sockets, and the wire
+ * layer keeps the per-connection protocol state (requests outstanding, the peer's pending
+ * requests, choke/interest) consistent because every state change goes through these methods.
  */
 export interface PeerChannel {
-  /** `host:port` of the remote side as we reach it (dial address, or socket address). */
+  /** The remote side as we reach it (dial address, or socket address for incoming). */
   readonly remoteHost: string;
   readonly remotePort: number;
   /** 20-byte peer id from the handshake. */
   readonly peerId: Uint8Array;
-  /** Features the peer advertised in its handshake reserved bytes. */
-  readonly supportsFast: boolean;
-  readonly supportsExtensions: boolean;
   readonly isIncoming: boolean;
-  /** Queue a message. Returns false when the send queue is above its high-water mark. */
-  send(message: Message): boolean;
+  /** BEP 6 negotiated. */
+  readonly isFast: boolean;
+  /** The peer's BEP 10 handshake, once received. */
+  readonly peerExtended: ExtendedHandshake | null;
   /** True when the send queue has room (uploads wait for `onDrain` otherwise). */
   readonly isWritable: boolean;
+  choke(): void;
+  unchoke(): void;
+  interested(): void;
+  notInterested(): void;
+  have(piece: number): void;
+  /** False when nothing was sent (cap reached, choked, closed). */
+  request(block: BlockRef): boolean;
+  cancel(block: BlockRef): void;
+  /** False when the request is no longer pending (cancelled, choked): nothing sent. */
+  sendPiece(piece: number, offset: number, data: Uint8Array): boolean;
+  rejectRequest(block: BlockRef): void;
+  /** Send an extension message by name; false when the peer lacks the extension. */
+  sendExtension(name: string, payload: Uint8Array): boolean;
   /** Close with a recorded reason (peer misbehaviour, shutdown, ban…). */
   close(reason: string): void;
-  /** Wire the channel's callbacks to the torrent (called once). */
+  /** Route the channel's events to the torrent (replaces any earlier handler). */
   bind(handler: PeerChannelHandler): void;
 }
 
 export interface PeerChannelHandler {
+  /** Every message after the protocol validated it and updated its state (extensions excluded). */
   onMessage(message: Message): void;
+  /** The peer's BEP 10 handshake arrived. */
+  onExtendedHandshake(handshake: ExtendedHandshake): void;
+  /** A message for one of our extensions, by name (`ut_metadata`, `ut_pex`). */
+  onExtension(name: string, payload: Uint8Array): void;
   /** The send queue drained below its low-water mark. */
   onDrain(): void;
   onClose(reason: string): void;

@@ -8,15 +8,12 @@ import {
   localExtensionName,
 } from '../wire/extension.js';
 import { METADATA_PIECE_BYTES } from '../wire/limits.js';
-import { MsgId } from '../wire/messages.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePexMessage, encodePexMessage } from '../wire/ut-pex.js';
 import type { PeerLink } from './peer-link.js';
 
 /** BEP 11: send PEX at most once a minute per peer. */
 const PEX_INTERVAL_MS = 60_000;
-/** Outstanding requests we accept from one peer (advertised as `reqq`). */
-export const ADVERTISED_REQQ = 500;
 const CLIENT_NAME = 'peerdrop 0.1.0';
 
 /**
@@ -31,30 +28,23 @@ export class TorrentExtensions {
     private readonly onPexPeers: (link: PeerLink, peers: readonly PeerAddress[]) => void,
   ) {}
 
-  sendHandshake(link: PeerLink): void {
-    const m = new Map(LOCAL_EXTENSION_IDS);
-    if (this.metainfo.isPrivate) m.delete('ut_pex');
-    link.channel.send({
-      id: MsgId.Extended,
-      extId: 0,
-      payload: encodeExtendedHandshake({
-        m,
-        metadataSize: this.metainfo.infoBytes.length,
-        listenPort: this.listenPort,
-        client: CLIENT_NAME,
-        yourIp: link.channel.remoteHost,
-        reqq: ADVERTISED_REQQ,
-      }),
-    });
+  /** Fields of our BEP 10 handshake for this torrent (the wire layer adds `m` and `reqq`). */
+  handshakeFields(remoteHost: string): {
+    metadataSize: number;
+    listenPort: number;
+    client: string;
+    yourIp: string;
+  } {
+    return {
+      metadataSize: this.metainfo.infoBytes.length,
+      listenPort: this.listenPort,
+      client: CLIENT_NAME,
+      yourIp: remoteHost,
+    };
   }
 
-  onExtended(link: PeerLink, extId: number, payload: Uint8Array): void {
+  onExtension(link: PeerLink, name: string, payload: Uint8Array): void {
     try {
-      if (extId === 0) {
-        link.extended = decodeExtendedHandshake(payload);
-        return;
-      }
-      const name = localExtensionName(extId);
       if (name === 'ut_metadata') this.onMetadata(link, payload);
       else if (name === 'ut_pex' && !this.metainfo.isPrivate) this.onPex(link, payload);
     } catch (err) {
@@ -64,8 +54,7 @@ export class TorrentExtensions {
 
   private onMetadata(link: PeerLink, payload: Uint8Array): void {
     const msg = decodeMetadataMessage(payload);
-    const theirId = link.extensionId('ut_metadata');
-    if (msg.type !== 'request' || theirId === undefined) return;
+    if (msg.type !== 'request') return;
     const info = this.metainfo.infoBytes;
     const start = msg.piece * METADATA_PIECE_BYTES;
     const reply =
@@ -77,7 +66,7 @@ export class TorrentExtensions {
             data: info.subarray(start, start + METADATA_PIECE_BYTES),
           })
         : encodeMetadataMessage({ type: 'reject', piece: msg.piece });
-    link.channel.send({ id: MsgId.Extended, extId: theirId, payload: reply });
+    link.channel.sendExtension('ut_metadata', reply);
   }
 
   private onPex(link: PeerLink, payload: Uint8Array): void {
@@ -114,6 +103,6 @@ export class TorrentExtensions {
     const payload = encodePexMessage({ added, dropped }, { isInitial });
     for (const a of added) link.pexSent.add(`${a.host}|${a.port}`);
     for (const d of dropped) link.pexSent.delete(`${d.host}|${d.port}`);
-    link.channel.send({ id: MsgId.Extended, extId: theirId, payload });
+    link.channel.sendExtension('ut_pex', payload);
   }
 }

@@ -222,21 +222,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.peers.set(link.id, link);
     channel.bind({
       onMessage: (m) => this.onMessage(link, m),
+      onExtendedHandshake: (h) => {
+        link.extended = h;
+      },
+      onExtension: (name, payload) => this.extensions.onExtension(link, name, payload),
       onDrain: () => this.pumpUploads(link),
       onClose: (reason) => this.detach(link, reason),
     });
-    this.sendInitial(link);
+    link.extended = channel.peerExtended;
     this.emit('peer', { kind: 'connected', address: link.id, client: clientName(channel.peerId) });
     for (const m of replay) this.onMessage(link, m);
-  }
-
-  private sendInitial(link: PeerLink): void {
-    const ch = link.channel;
-    if (ch.supportsExtensions) this.extensions.sendHandshake(link);
-    const have = this.picker.haveBitfield();
-    if (ch.supportsFast && have.count === 0) ch.send({ id: MsgId.HaveNone });
-    else if (ch.supportsFast && have.hasAll()) ch.send({ id: MsgId.HaveAll });
-    else if (have.count > 0) ch.send({ id: MsgId.Bitfield, bits: have.toBytes() });
   }
 
   private detach(link: PeerLink, reason: string): void {
@@ -266,7 +261,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case MsgId.Choke:
         link.peerChoking = true;
         // BEP 6: with the fast extension, a choke does not cancel requests; rejects will follow.
-        if (!link.channel.supportsFast) this.returnRequests(link, link.pipeline.clear());
+        if (!link.channel.isFast) this.returnRequests(link, link.pipeline.clear());
         return;
       case MsgId.Unchoke:
         link.peerChoking = false;
@@ -311,11 +306,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case MsgId.Piece:
         return this.onBlock(link, m.piece, m.offset, m.data);
       case MsgId.Extended:
-        this.extensions.onExtended(link, m.extId, m.payload);
-        return;
       case MsgId.HashRequest:
-        link.channel.send({ ...m, id: MsgId.HashReject });
-        return;
       case MsgId.Hashes:
       case MsgId.HashReject:
         return;
@@ -345,7 +336,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const want = !this.picker.isComplete() && this.peerHasWanted(link);
     if (want !== link.amInterested) {
       link.amInterested = want;
-      link.channel.send({ id: want ? MsgId.Interested : MsgId.NotInterested });
+      if (want) link.channel.interested();
+      else link.channel.notInterested();
     }
     if (want) this.requestBlocks(link);
   }
@@ -380,15 +372,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       onSteal: (victim, block) => this.cancelAt(victim, block),
     });
     for (const b of blocks) {
+      if (!link.channel.request({ piece: pieceIndex(b.piece), offset: b.offset, length: b.length })) {
+        this.picker.cancelRequest(link.id, b);
+        continue;
+      }
       this.downloadBucket.charge(b.length);
       this.deps.globalDownload.charge(b.length);
       link.pipeline.onRequestSent(b);
-      link.channel.send({
-        id: MsgId.Request,
-        piece: pieceIndex(b.piece),
-        offset: b.offset,
-        length: b.length,
-      });
     }
   }
 
@@ -403,12 +393,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const other = this.peers.get(peer);
     if (!other) return;
     other.pipeline.onRequestCancelled(block);
-    other.channel.send({
-      id: MsgId.Cancel,
-      piece: pieceIndex(block.piece),
-      offset: block.offset,
-      length: block.length,
-    });
+    other.channel.cancel({ piece: pieceIndex(block.piece), offset: block.offset, length: block.length });
   }
 
   private returnRequests(link: PeerLink, blocks: readonly SwarmBlockRef[]): void {
@@ -474,9 +459,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
           data.length,
         );
     }
-    for (const link of this.peers.values()) {
-      link.channel.send({ id: MsgId.Have, piece: pieceIndex(piece) });
-    }
+    for (const link of this.peers.values()) link.channel.have(piece);
     this.emit('piece', piece);
     if (this.picker.isComplete()) this.onComplete();
   }
@@ -519,7 +502,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       link.pipeline.clear();
       if (link.amInterested) {
         link.amInterested = false;
-        link.channel.send({ id: MsgId.NotInterested });
+        link.channel.notInterested();
       }
     }
     this.lastChokeMs = Number.NEGATIVE_INFINITY;
@@ -538,7 +521,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.picker.hasPiece(m.piece);
     if (!valid || link.amChoking) {
       // BEP 6: a peer with the fast extension is told; others are ignored (BEP 3 drops them).
-      if (link.channel.supportsFast) link.channel.send({ ...m, id: MsgId.Reject });
+      link.channel.rejectRequest(m);
       return;
     }
     link.uploadQueue.push(m);
@@ -570,7 +553,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       (data) => {
         link.isUploading = false;
         if (this.peers.get(link.id) !== link || link.amChoking) return;
-        link.channel.send({ id: MsgId.Piece, piece: pieceIndex(next.piece), offset: next.offset, data });
+        if (!link.channel.sendPiece(next.piece, next.offset, data)) return this.pumpUploads(link);
         link.uploadMeter.add(data.length);
         this.uploadMeter.add(data.length);
         this.uploadedBytes += data.length;
@@ -635,14 +618,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       if (unchoke && link.amChoking) {
         link.amChoking = false;
         link.unchokedSinceMs = now;
-        link.channel.send({ id: MsgId.Unchoke });
+        link.channel.unchoke();
       } else if (!unchoke && !link.amChoking) {
         link.amChoking = true;
         link.unchokedSinceMs = null;
         link.lastUnchokeEndedMs = now;
-        link.channel.send({ id: MsgId.Choke });
-        if (link.channel.supportsFast)
-          for (const b of link.uploadQueue) link.channel.send({ ...b, id: MsgId.Reject });
+        link.channel.choke(); // the wire layer rejects (fast) or drops the peer's pending requests
         link.uploadQueue.length = 0;
       }
     }
