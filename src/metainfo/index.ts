@@ -45,4 +45,5 @@ export {
   sanitizeComponent,
   sanitizePath,
 } from './safe-path.js';
+export { readTorrentExtras, type TorrentExtras } from './torrent-extras.js';
 export type { FileAttributes, MagnetLink, Metainfo, TorrentFileEntry, TorrentVersion } from './types.js';

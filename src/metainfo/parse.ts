@@ -19,6 +19,7 @@ import {
   sanitizeComponent,
   sanitizePath,
 } from './safe-path.js';
+import { readTorrentExtras } from './torrent-extras.js';
 import type { FileAttributes, Metainfo, TorrentFileEntry, TorrentVersion } from './types.js';
 
 /**
@@ -103,17 +104,7 @@ const NO_ATTRIBUTES: FileAttributes = {
 /** Parse and validate a `.torrent` file. Throws `MetainfoError` (or `BencodeError`) on bad input. */
 export function parseMetainfo(bytes: Uint8Array, options: ParseMetainfoOptions = {}): Metainfo {
   const limits = { ...DEFAULT_METAINFO_LIMITS, ...options.limits };
-  if (bytes.length > limits.maxTorrentBytes) {
-    fail('METAINFO_TOO_LARGE', '', `torrent of ${bytes.length} bytes exceeds ${limits.maxTorrentBytes}`);
-  }
-  const doc = decodeDocument(bytes, { maxBytes: limits.maxTorrentBytes });
-  const root = doc.value;
-  if (!isDict(root)) fail('METAINFO_NOT_A_DICT', '', 'a torrent file must be a bencoded dictionary');
-  const info = root.get('info');
-  if (!isDict(info)) fail('METAINFO_MISSING_INFO', 'info', 'missing or not a dictionary');
-  const span = doc.spanOf(info)!;
-  const infoBytes = bytes.subarray(span.start, span.end);
-
+  const { root, info, infoBytes } = decodeTorrent(bytes, limits);
   const version = detectVersion(info);
   const ctx: Ctx = {
     limits,
@@ -121,35 +112,14 @@ export function parseMetainfo(bytes: Uint8Array, options: ParseMetainfoOptions =
     pieceLength: readPieceLength(info, limits),
   };
   const name = readName(info, ctx);
-  const hasV1 = version !== 'v2';
-  const hasV2 = version !== 'v1';
-
-  const v1 = hasV1 ? readV1Files(info, ctx) : null;
-  const v2 = hasV2 ? readFileTree(info, ctx) : null;
+  const v1 = version !== 'v2' ? readV1Files(info, ctx) : null;
+  const v2 = version !== 'v1' ? readFileTree(info, ctx) : null;
   if (v1 && v2) mergeHybrid(v1, v2);
   const isSingleFile = v1 ? v1.isSingleFile : v2!.isSingleFile;
   const rawFiles = v1 ? v1.files : withV2Padding(v2!.files, ctx.pieceLength);
   const layout = layOut(rawFiles, ctx);
   if (v1 && v2) checkHybridAlignment(rawFiles, layout.offsets, ctx.pieceLength);
-
-  const pieceCount = v2
-    ? countV2Pieces(v2.files, ctx.pieceLength)
-    : Math.ceil(layout.storageLength / ctx.pieceLength);
-  if (pieceCount > limits.maxPieceCount) {
-    fail(
-      'METAINFO_TOO_LARGE',
-      'info.piece length',
-      `${pieceCount} pieces exceed the limit of ${limits.maxPieceCount}`,
-    );
-  }
-  const pieceHashes = v1 ? readPieces(info, layout.storageLength, ctx.pieceLength) : null;
-  if (v1 && v2 && pieceHashes!.length / 20 !== pieceCount) {
-    fail(
-      'METAINFO_HYBRID_MISMATCH',
-      'info.pieces',
-      `v1 has ${pieceHashes!.length / 20} pieces, v2 ${pieceCount}`,
-    );
-  }
+  const { pieceCount, pieceHashes } = readPieceCount(info, v1 !== null, v2?.files ?? null, layout, ctx);
   const pieceLayers = v2
     ? readPieceLayers(root, v2.files, ctx, options.allowMissingPieceLayers ?? false)
     : new Map();
@@ -168,8 +138,8 @@ export function parseMetainfo(bytes: Uint8Array, options: ParseMetainfoOptions =
   });
   return {
     version,
-    infoHash: hasV1 ? infoHashV1(infoBytes) : null,
-    infoHashV2: hasV2 ? infoHashV2(infoBytes) : null,
+    infoHash: v1 ? infoHashV1(infoBytes) : null,
+    infoHashV2: v2 ? infoHashV2(infoBytes) : null,
     name: safeName,
     pieceLengthBytes: ctx.pieceLength,
     pieceCount,
@@ -179,9 +149,55 @@ export function parseMetainfo(bytes: Uint8Array, options: ParseMetainfoOptions =
     isSingleFile,
     pieceHashes,
     pieceLayers,
-    ...readExtras(root, info),
+    ...readTorrentExtras(root, info),
     infoBytes,
   };
+}
+
+/** Decode within the size limit; the info-hash input is the exact `info` byte span. */
+function decodeTorrent(
+  bytes: Uint8Array,
+  limits: MetainfoLimits,
+): { root: BDict; info: BDict; infoBytes: Uint8Array } {
+  if (bytes.length > limits.maxTorrentBytes) {
+    fail('METAINFO_TOO_LARGE', '', `torrent of ${bytes.length} bytes exceeds ${limits.maxTorrentBytes}`);
+  }
+  const doc = decodeDocument(bytes, { maxBytes: limits.maxTorrentBytes });
+  const root = doc.value;
+  if (!isDict(root)) fail('METAINFO_NOT_A_DICT', '', 'a torrent file must be a bencoded dictionary');
+  const info = root.get('info');
+  if (!isDict(info)) fail('METAINFO_MISSING_INFO', 'info', 'missing or not a dictionary');
+  const span = doc.spanOf(info)!;
+  return { root, info, infoBytes: bytes.subarray(span.start, span.end) };
+}
+
+/** v2 counts pieces per file (each starts on a boundary); v1 `pieces` must match the layout. */
+function readPieceCount(
+  info: BDict,
+  hasV1: boolean,
+  v2Files: readonly RawFile[] | null,
+  layout: { storageLength: number },
+  ctx: Ctx,
+): { pieceCount: number; pieceHashes: Uint8Array | null } {
+  const pieceCount = v2Files
+    ? countV2Pieces(v2Files, ctx.pieceLength)
+    : Math.ceil(layout.storageLength / ctx.pieceLength);
+  if (pieceCount > ctx.limits.maxPieceCount) {
+    fail(
+      'METAINFO_TOO_LARGE',
+      'info.piece length',
+      `${pieceCount} pieces exceed the limit of ${ctx.limits.maxPieceCount}`,
+    );
+  }
+  const pieceHashes = hasV1 ? readPieces(info, layout.storageLength, ctx.pieceLength) : null;
+  if (pieceHashes && v2Files && pieceHashes.length / 20 !== pieceCount) {
+    fail(
+      'METAINFO_HYBRID_MISMATCH',
+      'info.pieces',
+      `v1 has ${pieceHashes.length / 20} pieces, v2 ${pieceCount}`,
+    );
+  }
+  return { pieceCount, pieceHashes };
 }
 
 /**
@@ -576,76 +592,4 @@ function finishPaths(files: readonly RawFile[], name: string, isSingleFile: bool
 
 function fieldForPath(f: RawFile): string {
   return f.field.startsWith('info.files[') ? `${f.field}.path` : f.field;
-}
-
-function text(dict: BDict, key: string): string | undefined {
-  const alt = dict.get(`${key}.utf-8`);
-  const v = isBytes(alt) ? alt : dict.get(key);
-  return isBytes(v) ? decodeUtf8Lenient(v) : undefined;
-}
-
-function urlText(v: BValue | undefined): string | undefined {
-  if (!isBytes(v)) return undefined;
-  const s = decodeUtf8Strict(v)?.trim();
-  return s ? s : undefined;
-}
-
-/** BEP 12: `announce-list` when it has any URL, else the lone `announce`; duplicates dropped. */
-function readTrackers(root: BDict): string[][] {
-  const seen = new Set<string>();
-  const tiers: string[][] = [];
-  const list = root.get('announce-list');
-  if (isList(list)) {
-    for (const tier of list) {
-      if (!isList(tier)) continue;
-      const urls: string[] = [];
-      for (const item of tier) {
-        const url = urlText(item);
-        if (url !== undefined && !seen.has(url)) urls.push(url);
-        if (url !== undefined) seen.add(url);
-      }
-      if (urls.length > 0) tiers.push(urls);
-    }
-  }
-  const single = urlText(root.get('announce'));
-  if (tiers.length === 0 && single) tiers.push([single]);
-  return tiers;
-}
-
-/** BEP 19 `url-list`: one string or a list of strings. */
-function readUrlList(root: BDict): string[] {
-  const v = root.get('url-list');
-  const items = isList(v) ? v : [v];
-  return [...new Set(items.map(urlText).filter((u): u is string => u !== undefined))];
-}
-
-function readNodes(root: BDict): { host: string; port: number }[] {
-  const v = root.get('nodes');
-  if (!isList(v)) return [];
-  const out: { host: string; port: number }[] = [];
-  for (const n of v) {
-    if (!isList(n) || n.length !== 2) continue;
-    const host = urlText(n[0]);
-    const port = n[1];
-    if (host && typeof port === 'number' && port > 0 && port < 65536) out.push({ host, port });
-  }
-  return out;
-}
-
-function readExtras(root: BDict, info: BDict) {
-  const comment = text(root, 'comment');
-  const createdBy = text(root, 'created by');
-  const date = root.get('creation date');
-  const source = text(info, 'source');
-  return {
-    // BEP 27: private only when the key is exactly the integer 1.
-    isPrivate: info.get('private') === 1,
-    announceTiers: readTrackers(root),
-    urlList: readUrlList(root),
-    nodes: readNodes(root),
-    ...(comment === undefined ? {} : { comment }),
-    ...(createdBy === undefined ? {} : { createdBy }),
-    ...(typeof date === 'number' ? { creationDate: date } : {}),
-    ...(source === undefined ? {} : { source }),
-  };
 }
