@@ -16,8 +16,11 @@ export interface TorrentContext {
   pieceLength(piece: number): number;
   /** Whether we have `piece` (and so may serve requests for it). */
   hasPiece(piece: number): boolean;
-  /** Our pieces, sent right after the handshake (null while the piece count is unknown). */
-  bitfield(): Bitfield | null;
+  /**
+   * Our pieces, sent by the protocol right after the handshake (null while the piece count is
+   * unknown). Leave it out to send the piece set yourself (once, first) with `sendMessage`.
+   */
+  bitfield?(): Bitfield | null;
 }
 
 /** Callbacks from the protocol. Plain functions: this is the hot path. */
@@ -49,6 +52,12 @@ export interface PeerProtocolOptions {
   readonly handshakeTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly keepAliveIntervalMs?: number;
+  /**
+   * True (default): the protocol sends our extended handshake, parses the peer's, and reports
+   * other extended messages through `onExtension` by name. False: extended messages (id 0
+   * included) pass through `onMessage` untouched and the owner speaks BEP 10 itself.
+   */
+  readonly manageExtensions?: boolean;
   /** Extra fields of our extended handshake (`v`, `p`, `metadata_size`, `yourip`…); `m` and `reqq` are ours. */
   readonly extendedHandshake?: () => Omit<ExtendedHandshake, 'm' | 'reqq'>;
   /** Byte chunks to write, in order (a piece is `[header, block]` for writev). */

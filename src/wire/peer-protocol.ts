@@ -160,6 +160,9 @@ export class PeerProtocol {
   get isFast(): boolean {
     return this.options.features.fast && (this.remote?.features.fast ?? false);
   }
+  private get isManagingExtensions(): boolean {
+    return this.options.manageExtensions ?? true;
+  }
   get isExtended(): boolean {
     return this.options.features.extensions && (this.remote?.features.extensions ?? false);
   }
@@ -371,8 +374,8 @@ export class PeerProtocol {
       if (torrent.pieceCount !== null) this.decoder.setPieceCount(torrent.pieceCount);
       this.sendHandshake();
     }
-    this.sendPieceSet(torrent.bitfield());
-    if (this.isExtended) this.sendExtendedHandshake();
+    if (torrent.bitfield) this.sendPieceSet(torrent.bitfield());
+    if (this.isExtended && this.isManagingExtensions) this.sendExtendedHandshake();
     // State changed before the handshake completed is announced now.
     if (!this.amChoking) this.write(UNCHOKE);
     if (this.amInterested) this.write(INTERESTED);
@@ -447,6 +450,9 @@ export class PeerProtocol {
         if (!this.onFastMessage(msg)) return;
         break;
       case MsgId.Extended:
+        if (!this.isExtended)
+          throw new WireError('WIRE_EXTENSION_NOT_NEGOTIATED', 'extended message without BEP 10');
+        if (!this.isManagingExtensions) break;
         this.onExtended(msg.extId, msg.payload);
         return;
       default:
