@@ -133,3 +133,14 @@ export function toPgTsquery(q: ParsedQuery, firstParam: number, config: 'simple'
   const exc = q.exclude.map(render).join(' || ');
   return { sql: `((${inc}) && !!(${exc}))`, params };
 }
+
+/**
+ * Text as both backends index it: NFKC, lowercase, letter/digit runs joined by single spaces.
+ * Indexing the same tokens the query parser produces keeps SQLite and PostgreSQL in agreement
+ * (PostgreSQL's own parser would otherwise keep `crossing.mkv` as one "file" token).
+ */
+export function indexTokens(text: string): string {
+  const out: string[] = [];
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(TOKEN)) out.push(m[0]);
+  return out.join(' ');
+}

@@ -2,7 +2,7 @@ import sqlite from 'node-sqlite3-wasm';
 import type { EntryBody } from './entry.js';
 import { entryId, totalSize } from './entry.js';
 import { IndexError } from './errors.js';
-import { hasText, toFts5 } from './query.js';
+import { hasText, indexTokens, toFts5 } from './query.js';
 import {
   type AuditRecord,
   checkPaging,
@@ -198,10 +198,10 @@ export class SqliteIndexStore implements IndexStore {
   private indexText(rowid: number, e: EntryBody): void {
     this.stmt('INSERT INTO entries_fts (rowid, title, description, tags, files) VALUES (?, ?, ?, ?, ?)').run([
       rowid,
-      `${e.title}\n${e.name}`,
-      e.description,
-      e.tags.join(' '),
-      fileNamesText(e.files),
+      indexTokens(`${e.title}\n${e.name}`),
+      indexTokens(e.description),
+      indexTokens(e.tags.join(' ')),
+      indexTokens(fileNamesText(e.files)),
     ]);
   }
 

@@ -1,0 +1,399 @@
+import pg from 'pg';
+import type { EntryBody } from './entry.js';
+import { entryId, totalSize } from './entry.js';
+import { IndexError } from './errors.js';
+import { hasText, indexTokens, toPgTsquery } from './query.js';
+import {
+  type AuditRecord,
+  checkPaging,
+  decidePublish,
+  decideRemove,
+  type Existing,
+  fileNamesText,
+  type HealthCandidate,
+  type HealthUpdate,
+  type IndexStats,
+  type IndexStore,
+  MAX_AUDIT_LIMIT,
+  type PublishInput,
+  type PublishOutcome,
+  type SearchFilters,
+  type SearchPage,
+  type SearchRequest,
+  type StoredEntry,
+  toSearchHit,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * The PostgreSQL index store, for deployments that outgrow one machine. Full-text search is
+ * a stored generated `tsvector` (weights: title A, tags B, file names C, description D) with a
+ * GIN index; queries are built by `toPgTsquery` from parsed phrases, every phrase a bound
+ * parameter to `phraseto_tsquery` (plain text, no operator syntax). Ranking: ts_rank, then
+ * seeders. The `simple` configuration (no stemming) matches SQLite's unicode61 tokenizer.
+ */
+export interface PostgresStoreOptions {
+  readonly connectionString: string;
+  readonly maxConnections?: number;
+  /** Per-statement timeout (default 5 s), so one slow query cannot hold a connection. */
+  readonly statementTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  rowid BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  info_hash_v2 TEXT UNIQUE,
+  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags JSONB NOT NULL,
+  category TEXT NOT NULL,
+  files JSONB NOT NULL,
+  trackers JSONB NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  publisher TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  published_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  seeders INTEGER,
+  leechers INTEGER,
+  checked_at BIGINT,
+  tsv tsvector NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_tsv ON entries USING gin(tsv);
+CREATE INDEX IF NOT EXISTS entries_published ON entries(published_at);
+CREATE INDEX IF NOT EXISTS entries_category ON entries(category, published_at);
+CREATE INDEX IF NOT EXISTS entries_publisher ON entries(publisher, published_at);
+CREATE INDEX IF NOT EXISTS entries_checked ON entries(checked_at);
+CREATE TABLE IF NOT EXISTS tombstones (
+  id TEXT PRIMARY KEY,
+  info_hash_v2 TEXT,
+  publisher TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  taken_down BOOLEAN NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_v2 ON tombstones(info_hash_v2);
+CREATE TABLE IF NOT EXISTS audit_log (
+  n BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+`;
+
+const ENTRY_COLUMNS = 'info_hash_v2, name, title, description, tags, category, files, trackers, size_bytes, tsv';
+
+// The tsvector is computed from JS-normalised tokens (see indexTokens), weighted by field.
+const TSV_SQL = `setweight(to_tsvector('simple', $10), 'A') || setweight(to_tsvector('simple', $11), 'B') ||
+  setweight(to_tsvector('simple', $12), 'C') || setweight(to_tsvector('simple', $13), 'D')`;
+
+export class PostgresIndexStore implements IndexStore {
+  private readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connect and create the schema if needed. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresIndexStore> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 8,
+      statement_timeout: options.statementTimeoutMs ?? 5000,
+    });
+    try {
+      // Serialise schema creation between processes starting at once.
+      await pool.query('SELECT pg_advisory_lock(7346001)');
+      await pool.query(SCHEMA);
+      await pool.query('SELECT pg_advisory_unlock(7346001)');
+    } catch (err) {
+      await pool.end();
+      throw new IndexError('INDEX_UNAVAILABLE', `PostgreSQL: ${(err as Error).message}`, { cause: err });
+    }
+    return new PostgresIndexStore(pool);
+  }
+
+  private async transaction<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Row-locks the live entry (FOR UPDATE) so concurrent publishes of one key serialise. */
+  private async existing(
+    c: Queryable,
+    id: string,
+    v2: string | null,
+  ): Promise<(Existing & { rowid?: string; id: string }) | null> {
+    const live = await c.query(
+      'SELECT rowid, id, publisher, seq FROM entries WHERE id = $1 OR ($2::text IS NOT NULL AND info_hash_v2 = $2) FOR UPDATE',
+      [id, v2],
+    );
+    const l = live.rows[0] as Row | undefined;
+    if (l)
+      return {
+        rowid: String(l.rowid),
+        id: String(l.id),
+        publisher: String(l.publisher),
+        seq: Number(l.seq),
+        isLive: true,
+        isTakenDown: false,
+      };
+    const dead = await c.query(
+      'SELECT id, publisher, seq, taken_down FROM tombstones WHERE id = $1 OR ($2::text IS NOT NULL AND info_hash_v2 = $2) FOR UPDATE',
+      [id, v2],
+    );
+    const d = dead.rows[0] as Row | undefined;
+    if (!d) return null;
+    return { id: String(d.id), publisher: String(d.publisher), seq: Number(d.seq), isLive: false, isTakenDown: d.taken_down === true };
+  }
+
+  private async publishOne(c: Queryable, input: PublishInput, nowMs: number): Promise<PublishOutcome> {
+    const e = input.entry;
+    const id = entryId(e);
+    const found = await this.existing(c, id, e.infoHashV2);
+    if (found && found.id !== id) throw new IndexError('ENTRY_EXISTS', 'another entry already holds one of these info-hashes');
+    const action = decidePublish(found, e);
+    const cols = columns(e);
+    if (action === 'update' && found?.rowid !== undefined) {
+      await c.query(
+        `UPDATE entries SET (${ENTRY_COLUMNS}, seq, signature, updated_at) =
+           ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${TSV_SQL}, $14, $15, $16) WHERE rowid = $17`,
+        [...cols, e.seq, input.signature, nowMs, found.rowid],
+      );
+      return 'updated';
+    }
+    if (found) await c.query('DELETE FROM tombstones WHERE id = $1', [found.id]);
+    await c.query(
+      `INSERT INTO entries (${ENTRY_COLUMNS}, seq, signature, id, publisher, published_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${TSV_SQL}, $14, $15, $16, $17, $18, $19)`,
+      [...cols, e.seq, input.signature, id, e.publisher, nowMs, nowMs],
+    );
+    return 'created';
+  }
+
+  async publish(input: PublishInput, nowMs: number): Promise<PublishOutcome> {
+    return this.withUniqueRetry(() => this.transaction((c) => this.publishOne(c, input, nowMs)));
+  }
+
+  async publishBatch(inputs: readonly PublishInput[], nowMs: number): Promise<void> {
+    await this.transaction(async (c) => {
+      for (const input of inputs) await this.publishOne(c, input, nowMs);
+    });
+  }
+
+  /** Two first publishes of one key race on the UNIQUE index; the loser retries and sees the winner. */
+  private async withUniqueRetry<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return fn();
+      throw err;
+    }
+  }
+
+  async remove(hash: string, publisher: string, seq: number, _nowMs: number): Promise<void> {
+    await this.transaction(async (c) => {
+      const found = await this.existing(c, hash, hash);
+      decideRemove(found, publisher, seq);
+      await this.bury(c, found!, publisher, seq, false);
+    });
+  }
+
+  private async bury(
+    c: Queryable,
+    found: Existing & { rowid?: string; id: string },
+    publisher: string,
+    seq: number,
+    isTakedown: boolean,
+  ): Promise<void> {
+    let v2: string | null = null;
+    if (found.rowid !== undefined) {
+      const r = await c.query('DELETE FROM entries WHERE rowid = $1 RETURNING info_hash_v2', [found.rowid]);
+      v2 = ((r.rows[0] as Row | undefined)?.info_hash_v2 as string | null | undefined) ?? null;
+    }
+    await c.query(
+      `INSERT INTO tombstones (id, info_hash_v2, publisher, seq, taken_down) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, taken_down = tombstones.taken_down OR excluded.taken_down`,
+      [found.id, v2, publisher, seq, isTakedown],
+    );
+  }
+
+  async get(hash: string): Promise<StoredEntry | null> {
+    const r = await this.pool.query('SELECT * FROM entries WHERE id = $1 OR info_hash_v2 = $1', [hash]);
+    const row = r.rows[0] as Row | undefined;
+    return row ? rowToEntry(row) : null;
+  }
+
+  async search(req: SearchRequest): Promise<SearchPage> {
+    const { offset, limit } = checkPaging(req.page, req.perPage);
+    const params: unknown[] = [];
+    let sql: string;
+    if (hasText(req.query)) {
+      const ts = toPgTsquery(req.query, 1);
+      params.push(...ts.params);
+      const where = filterSql(req.filters, params);
+      sql = `SELECT e.* FROM entries e, (SELECT ${ts.sql} AS q) AS query
+        WHERE e.tsv @@ query.q${where.map((w) => ` AND ${w}`).join('')}
+        ORDER BY ts_rank(e.tsv, query.q) DESC, coalesce(e.seeders, -1) DESC, e.rowid`;
+    } else {
+      const where = filterSql(req.filters, params);
+      sql = `SELECT e.* FROM entries e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY e.published_at DESC, e.rowid DESC`;
+    }
+    params.push(limit + 1, offset);
+    sql += ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    const r = await this.pool.query(sql, params);
+    const rows = r.rows as Row[];
+    const results = rows.slice(0, limit).map((row) => toSearchHit(rowToEntry(row)));
+    return { results, page: req.page, perPage: req.perPage, hasMore: rows.length > limit };
+  }
+
+  async takedown(hash: string, reason: string, actor: string, nowMs: number): Promise<void> {
+    await this.transaction(async (c) => {
+      const found = await this.existing(c, hash, hash);
+      if (!found || (!found.isLive && found.isTakenDown)) throw new IndexError('NOT_FOUND', 'no such entry');
+      await this.bury(c, found, found.publisher, found.seq, true);
+      await c.query('INSERT INTO audit_log (id, action, reason, actor, at) VALUES ($1, $2, $3, $4, $5)', [
+        found.id,
+        'takedown',
+        reason,
+        actor,
+        nowMs,
+      ]);
+    });
+  }
+
+  async auditLog(limit: number): Promise<AuditRecord[]> {
+    const n = Math.max(1, Math.min(MAX_AUDIT_LIMIT, Math.floor(limit)));
+    const r = await this.pool.query('SELECT * FROM audit_log ORDER BY n DESC LIMIT $1', [n]);
+    return (r.rows as Row[]).map((row) => ({
+      id: String(row.id),
+      action: 'takedown',
+      reason: String(row.reason),
+      actor: String(row.actor),
+      atMs: Number(row.at),
+    }));
+  }
+
+  async healthCandidates(limit: number, checkedBeforeMs: number): Promise<HealthCandidate[]> {
+    const r = await this.pool.query(
+      `SELECT id, info_hash_v2, trackers FROM entries WHERE checked_at IS NULL OR checked_at < $1
+       ORDER BY checked_at ASC NULLS FIRST LIMIT $2`,
+      [checkedBeforeMs, Math.max(1, Math.floor(limit))],
+    );
+    return (r.rows as Row[]).map((row) => {
+      const id = String(row.id);
+      return {
+        id,
+        infoHash: id.length === 40 ? id : null,
+        infoHashV2: (row.info_hash_v2 as string | null) ?? null,
+        trackers: row.trackers as string[],
+      };
+    });
+  }
+
+  async updateHealth(updates: readonly HealthUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.pool.query(
+      `UPDATE entries e SET seeders = u.s, leechers = u.l, checked_at = u.c
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[]) AS u(id, s, l, c) WHERE e.id = u.id`,
+      [updates.map((u) => u.id), updates.map((u) => u.seeders), updates.map((u) => u.leechers), updates.map((u) => u.checkedAtMs)],
+    );
+  }
+
+  async stats(): Promise<IndexStats> {
+    const r = await this.pool.query(`SELECT
+      (SELECT count(*) FROM entries) AS entries,
+      (SELECT count(DISTINCT publisher) FROM entries) AS publishers,
+      (SELECT count(*) FROM tombstones) AS tombstones,
+      (SELECT count(*) FROM tombstones WHERE taken_down) AS takedowns`);
+    const row = r.rows[0] as Row;
+    return {
+      entries: Number(row.entries),
+      publishers: Number(row.publishers),
+      tombstones: Number(row.tombstones),
+      takedowns: Number(row.takedowns),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function columns(e: EntryBody): unknown[] {
+  return [
+    e.infoHashV2,
+    e.name,
+    e.title,
+    e.description,
+    JSON.stringify(e.tags),
+    e.category,
+    JSON.stringify(e.files),
+    JSON.stringify(e.trackers),
+    totalSize(e.files),
+    indexTokens(`${e.title} ${e.name}`),
+    indexTokens(e.tags.join(' ')),
+    indexTokens(fileNamesText(e.files)),
+    indexTokens(e.description),
+  ];
+}
+
+function filterSql(f: SearchFilters, params: unknown[]): string[] {
+  const where: string[] = [];
+  const add = (sql: string, v: unknown): void => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.category !== undefined) add('e.category = ?', f.category);
+  if (f.minSizeBytes !== undefined) add('e.size_bytes >= ?', f.minSizeBytes);
+  if (f.maxSizeBytes !== undefined) add('e.size_bytes <= ?', f.maxSizeBytes);
+  if (f.sinceMs !== undefined) add('e.published_at >= ?', f.sinceMs);
+  if (f.publisher !== undefined) add('e.publisher = ?', f.publisher);
+  return where;
+}
+
+function nullableNumber(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function rowToEntry(r: Row): StoredEntry {
+  const id = String(r.id);
+  return {
+    id,
+    infoHash: id.length === 40 ? id : null,
+    infoHashV2: (r.info_hash_v2 as string | null) ?? null,
+    name: String(r.name),
+    files: r.files as StoredEntry['files'],
+    trackers: r.trackers as string[],
+    title: String(r.title),
+    description: String(r.description),
+    tags: r.tags as string[],
+    category: String(r.category),
+    seq: Number(r.seq),
+    publisher: String(r.publisher),
+    signature: String(r.signature),
+    sizeBytes: Number(r.size_bytes),
+    publishedAtMs: Number(r.published_at),
+    updatedAtMs: Number(r.updated_at),
+    seeders: nullableNumber(r.seeders),
+    leechers: nullableNumber(r.leechers),
+    checkedAtMs: nullableNumber(r.checked_at),
+  };
+}
