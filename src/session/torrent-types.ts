@@ -51,7 +51,7 @@ export interface TorrentEvents {
 export interface TorrentOptions {
   /** Download folder: every file path is resolved inside it. */
   readonly dir: string;
-  /** Indices of files to download (others priority 0); all when omitted. */
+  /** Indices of files to download, as `peerdrop info` lists them (padding skipped, from 0); all when omitted. */
   readonly files?: readonly number[];
   readonly isSequential?: boolean;
   /** Bytes/s; Infinity or undefined for unlimited. */

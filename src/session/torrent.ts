@@ -24,6 +24,8 @@ import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStatus } from 
 export interface TorrentStorage extends BlockStore {
   readBlock(piece: number, offset: number, length: number): Promise<Uint8Array>;
   writePiece(piece: number, data: Uint8Array): Promise<void>;
+  /** Create wanted files that received no data (zero-length files) once the download completes. */
+  ensureFiles(isWanted: (fileIndex: number) => boolean): Promise<void>;
   /** Persist fast-resume data for the verified pieces. */
   saveResume(have: Bitfield): Promise<void>;
   close(): Promise<void>;
@@ -109,14 +111,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       have,
       files: metainfo.files.map((f) => pieceRangeOf(f.offsetBytes, f.lengthBytes, metainfo.pieceLengthBytes)),
     });
-    if (options.files) {
-      const wanted = new Set(options.files);
-      this.picker.setFilePriorities(
-        metainfo.files.map((f, i) => (wanted.has(i) && !f.attributes.isPadding ? 4 : 0)),
-      );
-    } else {
-      this.picker.setFilePriorities(metainfo.files.map((f) => (f.attributes.isPadding ? 0 : 4)));
-    }
+    this.picker.setFilePriorities(filePriorities(metainfo, options.files));
     this.picker.setSequential(options.isSequential ?? false);
     this.wantedBytes = this.computeWantedBytes(pieceLength);
     this.assembler = new PieceAssembler(deps.storage, pieceLength, deps.pieceBufferBytes ?? 64 * 1024 * 1024);
@@ -506,8 +501,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       }
     }
     this.lastChokeMs = Number.NEGATIVE_INFINITY;
-    void this.saveResume();
-    this.emit('done');
+    const priorities = filePriorities(this.metainfo, this.options.files);
+    this.deps.storage
+      .ensureFiles((i) => (priorities[i] ?? 0) > 0)
+      .then(
+        () => {
+          void this.saveResume();
+          this.emit('done');
+        },
+        (err: unknown) => this.fail(asStorageError(err)),
+      );
   }
 
   // ---- uploading --------------------------------------------------------------------------
@@ -706,6 +709,20 @@ function pieceRangeOf(
   const firstPiece = Math.floor(offset / pieceLength);
   if (length === 0) return { firstPiece, endPiece: firstPiece };
   return { firstPiece, endPiece: Math.floor((offset + length - 1) / pieceLength) + 1 };
+}
+
+/**
+ * Priority per torrent file: `selected` indexes the files as users see them (padding files
+ * skipped, as `peerdrop info` lists them); padding is never wanted for itself.
+ */
+function filePriorities(metainfo: Metainfo, selected: readonly number[] | undefined): number[] {
+  const wanted = selected ? new Set(selected) : null;
+  let visible = 0;
+  return metainfo.files.map((f) => {
+    if (f.attributes.isPadding) return 0;
+    const index = visible++;
+    return wanted === null || wanted.has(index) ? 4 : 0;
+  });
 }
 
 function sameBlock(a: BlockRef, b: BlockRef): boolean {

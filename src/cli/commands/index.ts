@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { register as get } from './get.js';
 import { register as info } from './info.js';
+import { register as seed } from './seed.js';
 
 /**
  * Every CLI command, one file each under `src/cli/commands/`. A command module exports a
  * `register(program)` function that adds its subcommand; add it to this list.
  */
-export const commands: ReadonlyArray<(program: Command) => void> = [info];
+export const commands: ReadonlyArray<(program: Command) => void> = [info, get, seed];

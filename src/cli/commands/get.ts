@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Session } from '../../session/session.js';
+import { CliError, parseSize, usageError } from '../output.js';
+import { followTransfer, parseFileSelection } from '../transfer.js';
+
+interface GetOptions {
+  dir: string;
+  port?: string;
+  host?: string;
+  seed?: boolean;
+  files?: string;
+  sequential?: boolean;
+  downloadLimit?: string;
+  uploadLimit?: string;
+  peer?: string[];
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('get')
+    .description('download a torrent or magnet link, verifying every piece; exits 0 when complete')
+    .argument('<torrent-or-magnet>', 'a .torrent file or a magnet: link')
+    .option('-d, --dir <dir>', 'download folder', '.')
+    .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--seed', 'keep seeding after the download completes (until Ctrl-C)')
+    .option('--files <list>', 'only these files, e.g. 0,2-4 (numbered from 0 as `peerdrop info` lists them)')
+    .option('--sequential', 'download pieces in order (for streaming)')
+    .option('--download-limit <rate>', 'max download rate, e.g. 2M (bytes/s)')
+    .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
+    .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option('--json', 'one JSON event per line on stdout')
+    .action(async (source: string, opts: GetOptions) => {
+      process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
+    });
+}
+
+/** Used by `get` and `seed`: load the input, start a session, follow the torrent. */
+export async function runTransfer(
+  source: string,
+  opts: Omit<GetOptions, 'seed'>,
+  mode: { keepSeeding: boolean; isKnownComplete?: boolean },
+): Promise<number> {
+  const input = source.startsWith('magnet:') ? source : await readTorrentFile(source);
+  const session = new Session({
+    host: opts.host ?? '0.0.0.0',
+    port: parsePort(opts.port),
+    downloadLimit: parseRate(opts.downloadLimit, '--download-limit'),
+    uploadLimit: parseRate(opts.uploadLimit, '--upload-limit'),
+  });
+  try {
+    const handle = await session.add(input, {
+      dir: resolve(opts.dir),
+      ...(opts.files === undefined ? {} : { files: parseFileSelection(opts.files) }),
+      isSequential: opts.sequential ?? false,
+      peers: opts.peer ?? [],
+      ...(mode.isKnownComplete ? { isKnownComplete: true } : {}),
+    });
+    return await followTransfer(session, handle, {
+      isJson: opts.json ?? false,
+      keepSeeding: mode.keepSeeding,
+    });
+  } catch (err) {
+    await session.close().catch(() => {});
+    throw err;
+  }
+}
+
+export async function readTorrentFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new CliError(`${path}: no such file (give a .torrent file or a magnet: link)`);
+    throw new CliError(`${path}: cannot read (${code ?? String(err)})`);
+  }
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw usageError(`--port: ${text} is not a port number`);
+  return port;
+}
+
+function parseRate(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = parseSize(text);
+  if (v === null || v <= 0)
+    throw usageError(`${flag}: ${JSON.stringify(text)} is not a rate like 500K or 2M`);
+  return v;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { runTransfer } from './get.js';
+
+export function register(program: Command): void {
+  program
+    .command('seed')
+    .description('seed existing data: verifies it against the torrent, then serves it until Ctrl-C')
+    .argument('<torrent-file>', 'the .torrent file describing the data')
+    .requiredOption('-d, --dir <dir>', 'folder that holds the data (as `peerdrop get --dir` would write it)')
+    .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
+    .option(
+      '--peer <host:port>',
+      'also connect to this peer (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option('--json', 'one JSON event per line on stdout')
+    .action(async (source: string, opts: Parameters<typeof runTransfer>[1]) => {
+      process.exitCode = await runTransfer(source, opts, { keepSeeding: true });
+    });
+}

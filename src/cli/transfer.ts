@@ -1,0 +1,120 @@
+import type { Session } from '../session/session.js';
+import type { TorrentHandle } from '../session/torrent-handle.js';
+import type { TorrentStatus } from '../session/torrent-types.js';
+import { formatBytes, printJsonLine, usageError } from './output.js';
+
+/**
+ * Shared by `get`, `seed` and `share`: the live status line (TTY), `--json` event lines,
+ * and Ctrl-C handling (trackers told `stopped`, peers closed, resume data saved, exit within
+ * 2 s; a second Ctrl-C exits at once).
+ */
+export interface TransferOutput {
+  readonly isJson: boolean;
+  /** Keep running after completion (seeding) until interrupted. */
+  readonly keepSeeding: boolean;
+}
+
+/** `1,3-5` → [1, 3, 4, 5] (indices of the files `peerdrop info` lists, from 0). */
+export function parseFileSelection(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw usageError(`--files: ${JSON.stringify(part)} is not an index or a range like 3-5`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from || to - from > 1_000_000) throw usageError(`--files: bad range ${JSON.stringify(part)}`);
+    for (let i = from; i <= to; i++) out.add(i);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+export function formatRate(bytesPerSec: number): string {
+  return `${formatBytes(Math.round(bytesPerSec))}/s`;
+}
+
+function formatEta(seconds: number | null): string {
+  if (seconds === null) return '--';
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function statusLine(s: TorrentStatus): string {
+  const pct = (s.progress * 100).toFixed(1).padStart(5);
+  const barWidth = 20;
+  const filled = Math.round(s.progress * barWidth);
+  const bar = `${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}`;
+  return `${s.state.padEnd(11)} [${bar}] ${pct}%  down ${formatRate(s.downloadRate)}  up ${formatRate(s.uploadRate)}  peers ${s.peers}  eta ${formatEta(s.etaSeconds)}`;
+}
+
+/**
+ * Follow one torrent until done (or forever with `keepSeeding`), printing status, and close
+ * the session on completion or Ctrl-C. Resolves with the process exit code.
+ */
+export function followTransfer(
+  session: Session,
+  handle: TorrentHandle,
+  out: TransferOutput,
+): Promise<number> {
+  const isTty = process.stderr.isTTY && !out.isJson;
+  let lastLineAt = 0;
+  return new Promise((resolve) => {
+    let isFinishing = false;
+    const finish = async (code: number) => {
+      if (isFinishing) return;
+      isFinishing = true;
+      if (isTty) process.stderr.write('\n');
+      const hardExit = setTimeout(() => resolve(code), 2000);
+      hardExit.unref();
+      await session.close().catch(() => {});
+      clearTimeout(hardExit);
+      resolve(code);
+    };
+    const onSignal = () => {
+      if (isFinishing) process.exit(130);
+      if (!out.isJson) process.stderr.write('\nstopping (saving resume data)…\n');
+      void finish(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    handle.on('progress', (s) => {
+      if (out.isJson) printJsonLine({ event: 'progress', ...s });
+      else if (isTty) process.stderr.write(`\r${statusLine(s)}\x1b[K`);
+      else if (Date.now() - lastLineAt > 5000) {
+        lastLineAt = Date.now();
+        process.stderr.write(`${statusLine(s)}\n`);
+      }
+    });
+    handle.on('peer', (p) => {
+      if (out.isJson) printJsonLine({ event: 'peer', ...p });
+    });
+    handle.on('warning', (message) => {
+      if (out.isJson) printJsonLine({ event: 'warning', message });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${message}\n`);
+    });
+    handle.on('metadata', (m) => {
+      if (out.isJson) printJsonLine({ event: 'metadata', name: m.name, totalLength: m.totalLengthBytes });
+    });
+    handle.on('error', (err) => {
+      if (out.isJson)
+        printJsonLine({
+          event: 'error',
+          message: err.message,
+          code: (err as { code?: string }).code ?? null,
+        });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}peerdrop: ${err.message}\n`);
+      void finish(1);
+    });
+    handle.done().then(
+      () => {
+        const s = handle.status();
+        if (out.isJson) printJsonLine({ event: 'done', ...s });
+        else
+          process.stderr.write(`${isTty ? '\r\x1b[K' : ''}done: ${s.name} (${formatBytes(s.wantedBytes)})\n`);
+        if (!out.keepSeeding) void finish(0);
+        else if (!out.isJson) process.stderr.write('seeding; press Ctrl-C to stop\n');
+      },
+      () => {},
+    );
+  });
+}
