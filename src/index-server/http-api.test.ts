@@ -186,7 +186,7 @@ test('the search page escapes everything it shows', async () => {
   assert.equal(r.status, 200);
   assert.ok(!r.text.includes('<script>'));
   assert.ok(r.text.includes('&#60;script&#62;'));
-  assert.ok(r.text.includes('value="xylophone assert.ok(r.text.includes('value="xylophone &#60;b&#62;"'));#60;assert.ok(r.text.includes('value="xylophone &#60;b&#62;"'));#62;"'));
+  assert.ok(r.text.includes('value="xylophone &#60;&#62;"'));
   assert.match(r.text, /href="magnet:\?xt=urn:btih:/);
 });
 
