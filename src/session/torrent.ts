@@ -632,14 +632,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
   }
 
-  private async saveResume(): Promise<void> {
+  private resumeChain: Promise<void> = Promise.resolve();
+
+  /** Saves are serialized: a save on completion and one on stop must not race on the same file. */
+  private saveResume(): Promise<void> {
     this.isResumeDirty = false;
     this.lastResumeSaveMs = this.deps.clock.now();
-    try {
-      await this.deps.storage.saveResume(this.picker.haveBitfield());
-    } catch (err) {
-      this.emit('warning', `could not save resume data: ${errorMessage(err)}`);
-    }
+    const have = this.picker.haveBitfield().clone();
+    this.resumeChain = this.resumeChain.then(() =>
+      this.deps.storage.saveResume(have).catch((err: unknown) => {
+        this.emit('warning', `could not save resume data: ${errorMessage(err)}`);
+      }),
+    );
+    return this.resumeChain;
   }
 
   // ---- status -----------------------------------------------------------------------------
