@@ -59,7 +59,8 @@ export function diffTrees(expectedRoot: string, actualRoot: string, only?: reado
     if (only && !only.includes(path)) continue;
     const got = actual.get(path);
     if (!got) diffs.push(`missing ${path}`);
-    else if (!got.equals(data)) diffs.push(`content differs: ${path} (${got.length} vs ${data.length} bytes)`);
+    else if (!got.equals(data))
+      diffs.push(`content differs: ${path} (${got.length} vs ${data.length} bytes)`);
   }
   return diffs;
 }
