@@ -19,6 +19,7 @@ import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
 import { TorrentExtensions } from './torrent-extensions.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStatus } from './torrent-types.js';
+import { Uploader } from './uploader.js';
 
 /** What the torrent needs from storage (the session adapts the storage layer to this). */
 export interface TorrentStorage extends BlockStore {
@@ -57,7 +58,6 @@ export interface TorrentDeps {
   readonly pieceBufferBytes?: number;
 }
 
-const CHOKE_INTERVAL_MS = 10_000;
 const CONNECT_PER_TICK = 10;
 const RESUME_SAVE_INTERVAL_MS = 30_000;
 
@@ -75,15 +75,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly smartBan = new SmartBan();
   private readonly extensions: TorrentExtensions;
   private readonly downloadBucket: TokenBucket;
-  private readonly uploadBucket: TokenBucket;
+  private readonly uploader: Uploader;
   private readonly downloadMeter: RateMeter;
   private readonly uploadMeter: RateMeter;
-  private readonly chokerSettings: ChokerSettings;
   private state: TorrentState = 'checking';
   private lastError: Error | null = null;
-  private optimistic: string | null = null;
-  private optimisticSinceMs = 0;
-  private lastChokeMs = Number.NEGATIVE_INFINITY;
   private lastResumeSaveMs: number;
   private isResumeDirty = false;
   private downloadedBytes = 0;
@@ -122,10 +118,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       selfAddresses: deps.selfAddresses,
     });
     this.downloadBucket = new TokenBucket(clock, options.downloadLimit ?? Number.POSITIVE_INFINITY);
-    this.uploadBucket = new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY);
     this.downloadMeter = new RateMeter(clock);
     this.uploadMeter = new RateMeter(clock);
-    this.chokerSettings = { ...DEFAULT_CHOKER_SETTINGS, ...deps.chokerSettings, isSeeding: false };
+    this.uploader = new Uploader({
+      clock,
+      random,
+      settings: { ...DEFAULT_CHOKER_SETTINGS, ...deps.chokerSettings },
+      buckets: [new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY), deps.globalUpload],
+      meter: this.uploadMeter,
+      readBlock: (piece, offset, length) => deps.storage.readBlock(piece, offset, length),
+      isAttached: (link) => this.peers.get(link.id) === link,
+      isSeeding: () => this.state === 'seeding',
+      hasPiece: (piece) => this.picker.hasPiece(piece),
+      pieceLength: (piece) => this.pieceLength(piece),
+      onUploaded: (bytes) => {
+        this.uploadedBytes += bytes;
+      },
+      onStorageError: (err) => this.fail(asStorageError(err)),
+    });
     this.lastResumeSaveMs = clock.now();
     this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (link, addresses) => {
       for (const a of addresses) this.addPeer(a, 'pex');
@@ -221,7 +231,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         link.extended = h;
       },
       onExtension: (name, payload) => this.extensions.onExtension(link, name, payload),
-      onDrain: () => this.pumpUploads(link),
+      onDrain: () => this.uploader.pump(link),
       onClose: (reason) => this.detach(link, reason),
     });
     link.extended = channel.peerExtended;
@@ -240,7 +250,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.deps.clock.now(),
     );
     this.smartBan.forgetPeer(link.id);
-    if (link.unchokedSinceMs !== null) this.lastChokeMs = Number.NEGATIVE_INFINITY; // free slot: re-run the choker
+    if (link.unchokedSinceMs !== null) this.uploader.invalidate(); // free slot: re-run the choker
     this.emit('peer', { kind: 'disconnected', address: link.id, reason });
   }
 
@@ -264,8 +274,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         return;
       case MsgId.Interested:
         link.peerInterested = true;
-        if (link.amChoking) this.lastChokeMs = Number.NEGATIVE_INFINITY;
-        this.maybeRechoke();
+        if (link.amChoking) this.uploader.invalidate();
+        this.uploader.maybeRechoke([...this.peers.values()]);
         return;
       case MsgId.NotInterested:
         link.peerInterested = false;
@@ -283,12 +293,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         this.picker.onPeerHaveNone(link.id);
         return this.updateInterest(link);
       case MsgId.Request:
-        return this.onRequest(link, m);
-      case MsgId.Cancel: {
-        const i = link.uploadQueue.findIndex((b) => sameBlock(b, m));
-        if (i >= 0) link.uploadQueue.splice(i, 1);
-        return;
-      }
+        return this.uploader.onRequest(link, m);
+      case MsgId.Cancel:
+        return this.uploader.onCancel(link, m);
       case MsgId.Reject:
         link.pipeline.onRequestCancelled(m);
         this.picker.cancelRequest(link.id, m);
@@ -500,7 +507,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         link.channel.notInterested();
       }
     }
-    this.lastChokeMs = Number.NEGATIVE_INFINITY;
+    this.uploader.invalidate();
     const priorities = filePriorities(this.metainfo, this.options.files);
     this.deps.storage
       .ensureFiles((i) => (priorities[i] ?? 0) > 0)
@@ -513,123 +520,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       );
   }
 
-  // ---- uploading --------------------------------------------------------------------------
-
-  private onRequest(link: PeerLink, m: BlockRef): void {
-    const valid =
-      m.piece < this.metainfo.pieceCount &&
-      m.length > 0 &&
-      m.length <= 16384 &&
-      m.offset + m.length <= this.pieceLength(m.piece) &&
-      this.picker.hasPiece(m.piece);
-    if (!valid || link.amChoking) {
-      // BEP 6: a peer with the fast extension is told; others are ignored (BEP 3 drops them).
-      link.channel.rejectRequest(m);
-      return;
-    }
-    link.uploadQueue.push(m);
-    this.pumpUploads(link);
-  }
-
-  /** Serve queued requests while the socket is writable and the upload limit allows. */
-  private pumpUploads(link: PeerLink): void {
-    if (link.isUploading) return;
-    const next = link.uploadQueue[0];
-    if (!next || !link.channel.isWritable || link.amChoking) return;
-    const waitMs = Math.max(
-      this.uploadBucket.waitFor(next.length),
-      this.deps.globalUpload.waitFor(next.length),
-    );
-    if (waitMs > 0) {
-      link.isUploading = true;
-      setTimeout(() => {
-        link.isUploading = false;
-        this.pumpUploads(link);
-      }, waitMs).unref();
-      return;
-    }
-    link.uploadQueue.shift();
-    link.isUploading = true;
-    this.uploadBucket.charge(next.length);
-    this.deps.globalUpload.charge(next.length);
-    this.deps.storage.readBlock(next.piece, next.offset, next.length).then(
-      (data) => {
-        link.isUploading = false;
-        if (this.peers.get(link.id) !== link || link.amChoking) return;
-        if (!link.channel.sendPiece(next.piece, next.offset, data)) return this.pumpUploads(link);
-        link.uploadMeter.add(data.length);
-        this.uploadMeter.add(data.length);
-        this.uploadedBytes += data.length;
-        this.pumpUploads(link);
-      },
-      (err: unknown) => {
-        link.isUploading = false;
-        this.fail(asStorageError(err));
-      },
-    );
-  }
-
   // ---- periodic work ----------------------------------------------------------------------
 
   /** Once a second from the session: choker, timeouts, new connections, PEX, resume, progress. */
   tick(): void {
     if (!this.isActive()) return;
     const now = this.deps.clock.now();
-    this.maybeRechoke();
+    this.uploader.maybeRechoke([...this.peers.values()]);
     for (const link of this.peers.values()) {
       if (link.amInterested) this.updateInterest(link);
       const { timedOut } = link.pipeline.expire();
       this.returnRequests(link, timedOut);
       this.requestBlocks(link);
-      this.pumpUploads(link);
+      this.uploader.pump(link);
       this.extensions.maybeSendPex(link, this.peers.values(), now);
     }
     for (const address of this.peerBook.nextToConnect(now, CONNECT_PER_TICK)) this.deps.dial(address, this);
     if (this.isResumeDirty && now - this.lastResumeSaveMs >= RESUME_SAVE_INTERVAL_MS) void this.saveResume();
     this.emit('progress', this.status());
-  }
-
-  private maybeRechoke(): void {
-    const now = this.deps.clock.now();
-    if (now - this.lastChokeMs < CHOKE_INTERVAL_MS) return;
-    this.lastChokeMs = now;
-    const links = [...this.peers.values()];
-    const decision = chooseUnchoked(
-      links.map((l) => ({
-        id: l.id,
-        isInterested: l.peerInterested,
-        amInterested: l.amInterested,
-        downloadRate: l.downloadMeter.rate(),
-        uploadRate: l.uploadMeter.rate(),
-        connectedAtMs: l.connectedAtMs,
-        lastBlockAtMs: l.lastBlockAtMs,
-        unchokedSinceMs: l.unchokedSinceMs,
-        lastUnchokeEndedMs: l.lastUnchokeEndedMs,
-      })),
-      { ...this.chokerSettings, isSeeding: this.state === 'seeding' },
-      {
-        nowMs: now,
-        random: this.deps.random,
-        optimistic: this.optimistic,
-        optimisticSinceMs: this.optimisticSinceMs,
-      },
-    );
-    this.optimistic = decision.optimistic;
-    this.optimisticSinceMs = decision.optimisticSinceMs;
-    for (const link of links) {
-      const unchoke = decision.unchoke.has(link.id);
-      if (unchoke && link.amChoking) {
-        link.amChoking = false;
-        link.unchokedSinceMs = now;
-        link.channel.unchoke();
-      } else if (!unchoke && !link.amChoking) {
-        link.amChoking = true;
-        link.unchokedSinceMs = null;
-        link.lastUnchokeEndedMs = now;
-        link.channel.choke(); // the wire layer rejects (fast) or drops the peer's pending requests
-        link.uploadQueue.length = 0;
-      }
-    }
   }
 
   private resumeChain: Promise<void> = Promise.resolve();
@@ -728,10 +636,6 @@ function filePriorities(metainfo: Metainfo, selected: readonly number[] | undefi
     const index = visible++;
     return wanted === null || wanted.has(index) ? 4 : 0;
   });
-}
-
-function sameBlock(a: BlockRef, b: BlockRef): boolean {
-  return a.piece === b.piece && a.offset === b.offset && a.length === b.length;
 }
 
 /** `host:port` or `[v6]:port` → address; null when malformed. */
