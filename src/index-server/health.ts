@@ -79,6 +79,7 @@ export interface ScrapeSourceOptions {
 }
 
 const MAX_TRACKED_TRACKERS = 10_000;
+const FAILURE_BACKOFF_FACTOR = 3;
 const PRIVATE_HOST =
   /^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.|\[?::1\]?$|\[?f[cd][0-9a-f]{2}:|\[?fe80:)/i;
 
@@ -159,7 +160,9 @@ export class TrackerScrapeHealthSource implements HealthSource {
         both,
       );
     } catch {
-      return []; // One tracker down must not stop the others; it is retried after the interval.
+      // One tracker down must not stop the others; back off so its entries try their next tracker.
+      this.remember(url, this.opts.clock.now() + FAILURE_BACKOFF_FACTOR * this.opts.minTrackerIntervalMs);
+      return [];
     }
     const byHash = new Map(stats.map((s) => [toHex(s.infoHash), s]));
     const out: SwarmHealth[] = [];

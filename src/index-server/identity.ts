@@ -89,6 +89,28 @@ function parseIdentityFile(text: string, file: string): Identity {
   }
 }
 
+/**
+ * Small-order ed25519 points (libsodium's blocklist, sign bit ignored). OpenSSL accepts them as
+ * public keys, and a signature under one verifies for any message, so anyone could "own" or
+ * take over entries of such a key: refuse them.
+ */
+const SMALL_ORDER_KEYS = new Set([
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+]);
+
+/** Whether a raw public key is one of the small-order points (any sign bit). */
+export function isWeakPublicKey(raw: Uint8Array): boolean {
+  const masked = Uint8Array.from(raw);
+  masked[31] = (masked[31] ?? 0) & 0x7f;
+  return SMALL_ORDER_KEYS.has(toHex(masked));
+}
+
 const keyCache = new Map<string, KeyObject>();
 const KEY_CACHE_MAX = 4096;
 
@@ -97,7 +119,7 @@ function publicKeyFromHex(hex: string): KeyObject | null {
   const cached = keyCache.get(hex);
   if (cached) return cached;
   const raw = fromHex(hex);
-  if (!raw || raw.length !== 32) return null;
+  if (!raw || raw.length !== 32 || isWeakPublicKey(raw)) return null;
   let key: KeyObject;
   try {
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
