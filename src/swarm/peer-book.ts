@@ -1,12 +1,10 @@
+import type { PeerAddress } from '../util/ip.js';
 import type { Random } from '../util/random.js';
 
 /** Where we learned of a peer. */
 export type PeerSource = 'tracker' | 'dht' | 'pex' | 'lsd' | 'incoming' | 'manual';
 
-export interface PeerAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { PeerAddress };
 
 /** Why a host was banned, with what proves it. */
 export interface BanEvidence {

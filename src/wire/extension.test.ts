@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from '../bencode/index.js';
-import { formatIp, parseIp } from './compact.js';
+import { formatIp, parseIp } from '../util/ip.js';
 import { WireError } from './errors.js';
 import { decodeExtendedHandshake, encodeExtendedHandshake, LOCAL_EXTENSION_IDS } from './extension.js';
 import { MAX_METADATA_BYTES, MAX_PEX_PEERS_ACCEPTED } from './limits.js';

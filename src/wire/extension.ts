@@ -8,7 +8,7 @@
  */
 import { type BDict, type BEncodable, decode, encode, isDict } from '../bencode/index.js';
 import { decodeUtf8Lenient } from '../util/bytes.js';
-import { formatIp, parseIp } from './compact.js';
+import { formatIp, parseIp } from '../util/ip.js';
 import { WireError } from './errors.js';
 import { EXTENSION_DECODE_LIMITS, MAX_EXTENSIONS, MAX_METADATA_BYTES } from './limits.js';
 

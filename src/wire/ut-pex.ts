@@ -4,7 +4,7 @@
  * (the excess is ignored, not an error: BEP 11 allows the first message to exceed 50).
  */
 import { type BDict, decode, encode, isDict } from '../bencode/index.js';
-import { decodeCompactPeers, encodeCompactPeers, type PeerAddress } from './compact.js';
+import { type AddressFamily, decodeCompactPeers, encodeCompactPeers, type PeerAddress } from '../util/ip.js';
 import { WireError } from './errors.js';
 import { EXTENSION_DECODE_LIMITS, MAX_PEX_PEERS_ACCEPTED, MAX_PEX_PEERS_PER_MESSAGE } from './limits.js';
 
@@ -44,22 +44,22 @@ export function decodePexMessage(payload: Uint8Array): PexMessage {
   const dict = d as BDict;
   const added = [
     ...decodeAddedWithFlags(bytesOf(dict, 'added'), bytesOf(dict, 'added.f'), 4),
-    ...decodeAddedWithFlags(bytesOf(dict, 'added6'), bytesOf(dict, 'added6.f'), 16),
+    ...decodeAddedWithFlags(bytesOf(dict, 'added6'), bytesOf(dict, 'added6.f'), 6),
   ];
   const dropped = [
     ...decodeCompactPeers(bytesOf(dict, 'dropped'), 4, MAX_PEX_PEERS_ACCEPTED),
-    ...decodeCompactPeers(bytesOf(dict, 'dropped6'), 16, MAX_PEX_PEERS_ACCEPTED),
+    ...decodeCompactPeers(bytesOf(dict, 'dropped6'), 6, MAX_PEX_PEERS_ACCEPTED),
   ];
   return { added, dropped };
 }
 
-function decodeAddedWithFlags(compact: Uint8Array, flags: Uint8Array, ipBytes: 4 | 16): PexPeer[] {
-  const stride = ipBytes + 2;
+function decodeAddedWithFlags(compact: Uint8Array, flags: Uint8Array, family: AddressFamily): PexPeer[] {
+  const stride = family === 4 ? 6 : 18;
   const out: PexPeer[] = [];
   const count = Math.min(Math.floor(compact.length / stride), MAX_PEX_PEERS_ACCEPTED);
   for (let i = 0; i < count; i++) {
     // Decoded one entry at a time so a dropped port-0 entry cannot shift the flags.
-    const [peer] = decodeCompactPeers(compact.subarray(i * stride, (i + 1) * stride), ipBytes, 1);
+    const [peer] = decodeCompactPeers(compact.subarray(i * stride, (i + 1) * stride), family, 1);
     if (peer) out.push({ host: peer.host, port: peer.port, flags: flags[i] ?? 0 });
   }
   return out;
@@ -73,9 +73,9 @@ export function encodePexMessage(msg: PexMessage, options: { isInitial?: boolean
   const cap = options.isInitial ? MAX_PEX_PEERS_ACCEPTED : MAX_PEX_PEERS_PER_MESSAGE;
   const added = msg.added.slice(0, cap);
   const dropped = msg.dropped.slice(0, cap);
-  const family = (p: PeerAddress) => (p.host.includes(':') ? 16 : 4);
+  const family = (p: PeerAddress): AddressFamily => (p.host.includes(':') ? 6 : 4);
   const added4 = added.filter((p) => family(p) === 4);
-  const added6 = added.filter((p) => family(p) === 16);
+  const added6 = added.filter((p) => family(p) === 6);
   const out: Record<string, Uint8Array> = {
     added: encodeCompactPeers(added4, 4),
     'added.f': Uint8Array.from(added4, (p) => p.flags & 0xff),
@@ -85,10 +85,10 @@ export function encodePexMessage(msg: PexMessage, options: { isInitial?: boolean
     ),
   };
   if (added6.length > 0) {
-    out['added6'] = encodeCompactPeers(added6, 16);
+    out['added6'] = encodeCompactPeers(added6, 6);
     out['added6.f'] = Uint8Array.from(added6, (p) => p.flags & 0xff);
   }
-  const dropped6 = dropped.filter((p) => family(p) === 16);
-  if (dropped6.length > 0) out['dropped6'] = encodeCompactPeers(dropped6, 16);
+  const dropped6 = dropped.filter((p) => family(p) === 6);
+  if (dropped6.length > 0) out['dropped6'] = encodeCompactPeers(dropped6, 6);
   return encode(out);
 }
