@@ -88,3 +88,12 @@ test('memory stays bounded under an address flood', () => {
   for (let i = 0; i < 1000; i++) b.add(addr(`10.1.${i >> 8}.${i & 255}`), 'pex', 0);
   assert.equal(b.size, 100);
 });
+
+test('on loopback a ban covers ip:port only, so other local peers stay usable', () => {
+  const b = book();
+  b.ban(addr('127.0.0.1', 7000), { reason: 'corrupt-data', atMs: 0, pieces: [1] });
+  assert.equal(b.isBanned(addr('127.0.0.1', 7000)), true);
+  assert.equal(b.isBanned(addr('127.0.0.1', 7001)), false);
+  assert.equal(b.add(addr('127.0.0.1', 7001), 'tracker', 0), true);
+  assert.equal(b.add(addr('127.0.0.1', 7000), 'tracker', 0), false);
+});

@@ -79,6 +79,16 @@ function hostOf(key: string): string {
 }
 
 /**
+ * What a ban covers: the IP, so a banned peer cannot come back on another port — except on
+ * loopback, where every local client shares one address (tests, several clients on one
+ * machine) and banning 127.0.0.1 would ban the honest ones too: there the `ip:port` is banned.
+ */
+function banKeyOf(key: string): string {
+  const host = hostOf(key).replace(/^\[|\]$/g, '');
+  return host === '::1' || host.startsWith('127.') ? key : hostOf(key);
+}
+
+/**
  * Known peer addresses of one torrent, from every source, deduplicated by `ip:port`; which to
  * dial next; connection limits (per torrent and a shared global budget); reconnect backoff;
  * scores; and bans by IP with evidence. Pure: time comes in as `nowMs`.
@@ -212,21 +222,21 @@ export class PeerBook {
   /** Ban the peer's IP with evidence; it is forgotten and never returned again. */
   ban(address: PeerAddress, evidence: BanEvidence): void {
     const key = peerKey(address);
-    this.bans.set(hostOf(key), evidence);
+    this.bans.set(banKeyOf(key), evidence);
     for (const [k, p] of this.peers) {
-      if (hostOf(k) !== hostOf(key)) continue;
+      if (banKeyOf(k) !== banKeyOf(key)) continue;
       if (p.state !== 'idle') this.release(p, Number.POSITIVE_INFINITY);
       this.peers.delete(k);
     }
   }
 
   isBanned(address: PeerAddress): boolean {
-    return this.bans.has(hostOf(peerKey(address)));
+    return this.bans.has(banKeyOf(peerKey(address)));
   }
 
   /** The evidence a ban was made on (for the UI and logs). */
   banEvidence(address: PeerAddress): BanEvidence | undefined {
-    return this.bans.get(hostOf(peerKey(address)));
+    return this.bans.get(banKeyOf(peerKey(address)));
   }
 
   private release(p: PeerRecord, nextAttemptMs: number): void {
