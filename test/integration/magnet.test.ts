@@ -34,7 +34,7 @@ describe('magnet links', () => {
     const magnet = `${magnetFromMetainfo(metainfo)}&x.pe=127.0.0.1:${seeder.port}`;
     const leechDir = join(tmp.path, 'xpe-leech');
     const handle = await leecher.add(magnet, { dir: leechDir });
-    assert.equal(handle.metainfo, null, 'no metadata before peers answer');
+    assert.equal(handle.status().state, 'metadata', 'no metadata before peers answer');
     await handle.done({ signal: AbortSignal.timeout(20_000) });
     assert.equal(handle.metainfo?.name, 'xpe');
     assert.deepEqual(diffTrees(seedDir, leechDir), []);
