@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { startIndexServer, type RunningIndexServer } from '../src/index-server/http-api.js';
+import { type RunningIndexServer, startIndexServer } from '../src/index-server/http-api.js';
 import { generateIdentity, signEntry } from '../src/index-server/identity.js';
 import { SqliteIndexStore } from '../src/index-server/sqlite-store.js';
 import { sampleEntry } from '../src/index-server/store.conformance.js';
@@ -58,7 +58,9 @@ test('random JSON bodies to every write route get 4xx JSON errors, never 5xx', a
   const bodyArb = fc.oneof(
     fc.json().map((s) => s),
     fc.string({ maxLength: 200 }),
-    fc.tuple(fc.array(fc.nat(), { maxLength: 4 }), fc.jsonValue()).map(([p, v]) => JSON.stringify(mutate(valid, p, v))),
+    fc
+      .tuple(fc.array(fc.nat(), { maxLength: 4 }), fc.jsonValue())
+      .map(([p, v]) => JSON.stringify(mutate(valid, p, v))),
   );
   const routeArb = fc.constantFrom(
     ['POST', '/api/entries'],
@@ -70,22 +72,32 @@ test('random JSON bodies to every write route get 4xx JSON errors, never 5xx', a
     fc.asyncProperty(routeArb, bodyArb, async ([method, path], body) => {
       const r = await send(method!, path!, body);
       assert.ok(r.status < 500, `${method} ${path} ${body.slice(0, 100)} -> ${r.status}`);
-      if (r.status >= 400) assert.equal(typeof (r.json as { error?: { code?: unknown } }).error?.code, 'string');
+      if (r.status >= 400)
+        assert.equal(typeof (r.json as { error?: { code?: unknown } }).error?.code, 'string');
     }),
     fuzzParams(300),
   );
 });
 
 test('random search parameters and paths never produce a 5xx', async () => {
-  const param = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('-1', '1e9', '99999999999999999', 'NaN', '0', ''));
+  const param = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom('-1', '1e9', '99999999999999999', 'NaN', '0', ''),
+  );
   await fc.assert(
-    fc.asyncProperty(fc.string({ maxLength: 300 }), param, param, param, async (q, page, perPage, minSize) => {
-      const qs = new URLSearchParams({ q, page, perPage, minSize });
-      const r = await send('GET', `/api/search?${qs}`);
-      assert.ok(r.status < 500, `${qs} -> ${r.status}`);
-      const p = await send('GET', `/?${qs}`);
-      assert.ok(p.status < 500);
-    }),
+    fc.asyncProperty(
+      fc.string({ maxLength: 300 }),
+      param,
+      param,
+      param,
+      async (q, page, perPage, minSize) => {
+        const qs = new URLSearchParams({ q, page, perPage, minSize });
+        const r = await send('GET', `/api/search?${qs}`);
+        assert.ok(r.status < 500, `${qs} -> ${r.status}`);
+        const p = await send('GET', `/?${qs}`);
+        assert.ok(p.status < 500);
+      },
+    ),
     fuzzParams(300),
   );
   const r = await send('GET', `/api/entries/${encodeURIComponent('%zz')}`);

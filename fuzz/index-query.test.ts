@@ -12,7 +12,30 @@ import { fuzzParams } from './fuzz-config.js';
 const store = new SqliteIndexStore({ file: ':memory:' });
 after(() => store.close());
 
-const ftsy = fc.constantFrom('"', '-', '*', '^', ':', '(', ')', 'AND', 'OR', 'NOT', 'NEAR', "'", ';', '--', '\\', '%', '_', '\u0000', ' ', 'é', '😀', '\uD800');
+const ftsy = fc.constantFrom(
+  '"',
+  '-',
+  '*',
+  '^',
+  ':',
+  '(',
+  ')',
+  'AND',
+  'OR',
+  'NOT',
+  'NEAR',
+  "'",
+  ';',
+  '--',
+  '\\',
+  '%',
+  '_',
+  '\u0000',
+  ' ',
+  'é',
+  '😀',
+  '\uD800',
+);
 const queryArb = fc.oneof(
   fc.string({ maxLength: 300 }),
   fc.array(fc.oneof(ftsy, fc.string({ maxLength: 6 })), { maxLength: 40 }).map((xs) => xs.join('')),
@@ -24,7 +47,8 @@ test('random query strings parse to plain tokens or fail with our own error code
     fc.property(queryArb, (q) => {
       try {
         const parsed = parseQuery(q);
-        for (const p of [...parsed.include, ...parsed.exclude]) for (const t of p) assert.match(t, /^[\p{L}\p{N}]+$/u);
+        for (const p of [...parsed.include, ...parsed.exclude])
+          for (const t of p) assert.match(t, /^[\p{L}\p{N}]+$/u);
       } catch (err) {
         assert.ok(err instanceof IndexError, String(err));
         assert.ok(['QUERY_TOO_LONG', 'QUERY_INVALID'].includes(err.code));
@@ -35,7 +59,10 @@ test('random query strings parse to plain tokens or fail with our own error code
 });
 
 test('every parsed query runs on SQLite FTS5 without an SQL error', async () => {
-  await store.publish({ entry: sampleEntry('fz', { title: 'linux iso NEAR OR "quoted"' }), signature: '0'.repeat(128) }, 1);
+  await store.publish(
+    { entry: sampleEntry('fz', { title: 'linux iso NEAR OR "quoted"' }), signature: '0'.repeat(128) },
+    1,
+  );
   await fc.assert(
     fc.asyncProperty(queryArb, async (q) => {
       let parsed: ReturnType<typeof parseQuery>;

@@ -60,7 +60,21 @@ after(() => {
 });
 
 test('publish, search --json, and unpublish through the CLI against a running index', async () => {
-  const pub = await runCli(['publish', torrentFile, '--index', url, '--title', 'Gannet Survey 2024', '--tag', 'birds', '--category', 'data'], { env });
+  const pub = await runCli(
+    [
+      'publish',
+      torrentFile,
+      '--index',
+      url,
+      '--title',
+      'Gannet Survey 2024',
+      '--tag',
+      'birds',
+      '--category',
+      'data',
+    ],
+    { env },
+  );
   assert.equal(pub.code, 0, pub.stderr);
   assert.match(pub.stdout, new RegExp(`created ${infoHash}`));
 
@@ -77,10 +91,14 @@ test('publish, search --json, and unpublish through the CLI against a running in
   const table = await runCli(['search', 'gannet', '--index', url], { env });
   assert.match(table.stdout, /Gannet Survey 2024/);
 
-  const again = await runCli(['publish', torrentFile, '--index', url, '--title', 'Gannet Survey (v2)'], { env });
+  const again = await runCli(['publish', torrentFile, '--index', url, '--title', 'Gannet Survey (v2)'], {
+    env,
+  });
   assert.match(again.stdout, /^updated/);
 
-  const other = await runCli(['unpublish', infoHash, '--index', url], { env: { PEERDROP_HOME: join(dir.path, 'other') } });
+  const other = await runCli(['unpublish', infoHash, '--index', url], {
+    env: { PEERDROP_HOME: join(dir.path, 'other') },
+  });
   assert.equal(other.code, 1);
   assert.match(other.stderr, /NOT_OWNER/);
 

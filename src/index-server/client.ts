@@ -1,5 +1,5 @@
 import type { EntryBody, SignedEntry, SignedRemoval } from './entry.js';
-import { type IndexErrorCode, IndexError } from './errors.js';
+import { IndexError, type IndexErrorCode } from './errors.js';
 import { type Identity, signEntry, signRemoval } from './identity.js';
 
 /**
@@ -58,9 +58,13 @@ export class IndexClient {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (err) {
-      throw new IndexError('INDEX_UNAVAILABLE', `cannot reach the index at ${this.base.origin}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new IndexError(
+        'INDEX_UNAVAILABLE',
+        `cannot reach the index at ${this.base.origin}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const text = await readCapped(res);
     let json: unknown;
@@ -71,7 +75,10 @@ export class IndexClient {
     }
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } }).error;
-      throw new IndexError((e?.code as IndexErrorCode | undefined) ?? 'INDEX_UNAVAILABLE', e?.message ?? `HTTP ${res.status}`);
+      throw new IndexError(
+        (e?.code as IndexErrorCode | undefined) ?? 'INDEX_UNAVAILABLE',
+        e?.message ?? `HTTP ${res.status}`,
+      );
     }
     return json;
   }
@@ -87,7 +94,11 @@ export class IndexClient {
   }
 
   /** Publish or update: picks `seq` above the stored one (and at least the current time in ms). */
-  async publish(id: Identity, entry: Omit<EntryBody, 'publisher' | 'seq'>, nowMs = Date.now()): Promise<'created' | 'updated'> {
+  async publish(
+    id: Identity,
+    entry: Omit<EntryBody, 'publisher' | 'seq'>,
+    nowMs = Date.now(),
+  ): Promise<'created' | 'updated'> {
     const hash = entry.infoHash ?? entry.infoHashV2 ?? '';
     const existing = await this.get(hash);
     const signed: SignedEntry = signEntry(id, { ...entry, seq: Math.max(nowMs, (existing?.seq ?? 0) + 1) });
@@ -104,7 +115,10 @@ export class IndexClient {
     await this.call('DELETE', `api/entries/${hash}`, signed);
   }
 
-  async search(q: string, options: IndexSearchOptions = {}): Promise<{ results: IndexSearchResult[]; hasMore: boolean }> {
+  async search(
+    q: string,
+    options: IndexSearchOptions = {},
+  ): Promise<{ results: IndexSearchResult[]; hasMore: boolean }> {
     const p = new URLSearchParams({ q });
     for (const [k, v] of Object.entries(options)) if (v !== undefined) p.set(k, String(v));
     return (await this.call('GET', `api/search?${p}`)) as { results: IndexSearchResult[]; hasMore: boolean };
@@ -117,7 +131,8 @@ async function readCapped(res: Response): Promise<string> {
   let size = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) throw new IndexError('INDEX_UNAVAILABLE', 'the index response is too large');
+    if (size > MAX_RESPONSE_BYTES)
+      throw new IndexError('INDEX_UNAVAILABLE', 'the index response is too large');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -73,6 +73,7 @@ const HEX128 = /^[0-9a-f]{128}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const TRACKER = /^(https?|udp):\/\/[^\s/?#]+[^\s]*$/i;
 // Control characters other than tab/newline make no sense in text fields and confuse terminals.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: exactly what we refuse
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -100,13 +101,15 @@ function text(o: Record<string, unknown>, key: string, max: number, allowEmpty =
 function hashField(o: Record<string, unknown>, key: string, re: RegExp): string | null {
   const v = o[key] ?? null;
   if (v === null) return null;
-  if (typeof v !== 'string' || !re.test(v)) throw invalid(`${key} must be lowercase hex of the right length, or null`);
+  if (typeof v !== 'string' || !re.test(v))
+    throw invalid(`${key} must be lowercase hex of the right length, or null`);
   return v;
 }
 
 function seqField(o: Record<string, unknown>): number {
   const v = o.seq;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalid('seq must be a positive safe integer');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw invalid('seq must be a positive safe integer');
   return v;
 }
 
@@ -128,10 +131,20 @@ function parseFiles(v: unknown): EntryFile[] {
     total += length;
     if (!Number.isSafeInteger(total)) throw invalid('total size is too large');
     if (!Array.isArray(path) || path.length === 0 || path.length > ENTRY_LIMITS.maxPathComponents)
-      throw invalid(`files[${i}].path must be a non-empty array of at most ${ENTRY_LIMITS.maxPathComponents} names`);
+      throw invalid(
+        `files[${i}].path must be a non-empty array of at most ${ENTRY_LIMITS.maxPathComponents} names`,
+      );
     let chars = 0;
     for (const c of path) {
-      if (typeof c !== 'string' || c === '' || c === '.' || c === '..' || c.includes('/') || CONTROL.test(c) || LONE_SURROGATE.test(c))
+      if (
+        typeof c !== 'string' ||
+        c === '' ||
+        c === '.' ||
+        c === '..' ||
+        c.includes('/') ||
+        CONTROL.test(c) ||
+        LONE_SURROGATE.test(c)
+      )
         throw invalid(`files[${i}].path has an unsafe component`);
       chars += c.length;
     }
@@ -159,7 +172,12 @@ function parseTrackers(v: unknown): string[] {
   if (!Array.isArray(list) || list.length > ENTRY_LIMITS.maxTrackers)
     throw invalid(`trackers must be an array of at most ${ENTRY_LIMITS.maxTrackers} URLs`);
   for (const t of list) {
-    if (typeof t !== 'string' || t.length > ENTRY_LIMITS.maxTrackerChars || !TRACKER.test(t) || CONTROL.test(t))
+    if (
+      typeof t !== 'string' ||
+      t.length > ENTRY_LIMITS.maxTrackerChars ||
+      !TRACKER.test(t) ||
+      CONTROL.test(t)
+    )
       throw invalid('each tracker must be an http(s):// or udp:// URL');
   }
   return list as string[];
@@ -191,7 +209,8 @@ export function parseEntryBody(v: unknown): EntryBody {
 
 function signatureField(v: Record<string, unknown>): string {
   const s = v.signature;
-  if (typeof s !== 'string' || !HEX128.test(s)) throw new IndexError('BAD_SIGNATURE', 'signature must be 128 hex');
+  if (typeof s !== 'string' || !HEX128.test(s))
+    throw new IndexError('BAD_SIGNATURE', 'signature must be 128 hex');
   return s;
 }
 
@@ -209,7 +228,10 @@ export function parseSignedRemoval(v: unknown): SignedRemoval {
   const infoHash = r.infoHash;
   if (typeof infoHash !== 'string' || !(HEX40.test(infoHash) || HEX64.test(infoHash)))
     throw invalid('removal.infoHash must be 40 or 64 lowercase hex');
-  return { removal: { infoHash, seq: seqField(r), publisher: publisherField(r) }, signature: signatureField(v) };
+  return {
+    removal: { infoHash, seq: seqField(r), publisher: publisherField(r) },
+    signature: signatureField(v),
+  };
 }
 
 function hexBytes(hex: string | null): Uint8Array | undefined {

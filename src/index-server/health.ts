@@ -39,7 +39,9 @@ export function healthTarget(c: HealthCandidate): HealthTarget | null {
 
 /** What a co-located tracker exposes (its pure registry's `swarmStats`). */
 export interface SwarmStatsProvider {
-  swarmStats(infoHashes: readonly Uint8Array[]): ReadonlyArray<{ complete: number; incomplete: number } | null>;
+  swarmStats(
+    infoHashes: readonly Uint8Array[],
+  ): ReadonlyArray<{ complete: number; incomplete: number } | null>;
 }
 
 export class CoLocatedHealthSource implements HealthSource {
@@ -149,7 +151,11 @@ export class TrackerScrapeHealthSource implements HealthSource {
     this.lastScrapeMs.set(url, now);
   }
 
-  private async scrapeGroup(url: string, group: readonly HealthTarget[], signal?: AbortSignal): Promise<SwarmHealth[]> {
+  private async scrapeGroup(
+    url: string,
+    group: readonly HealthTarget[],
+    signal?: AbortSignal,
+  ): Promise<SwarmHealth[]> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let stats: ScrapeStats[];
@@ -196,7 +202,10 @@ export class HealthUpdater {
   /** One round: returns how many entries got fresh health. */
   async runOnce(): Promise<number> {
     const { store, source, now } = this.opts;
-    const candidates = await store.healthCandidates(this.opts.batchSize ?? 500, now() - (this.opts.staleAfterMs ?? 30 * 60_000));
+    const candidates = await store.healthCandidates(
+      this.opts.batchSize ?? 500,
+      now() - (this.opts.staleAfterMs ?? 30 * 60_000),
+    );
     const targets = candidates.map(healthTarget).filter((t): t is HealthTarget => t !== null);
     if (targets.length === 0) return 0;
     const health = await source.check(targets, this.abort.signal);

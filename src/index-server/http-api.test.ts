@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { IndexClient } from './client.js';
 import { IndexError } from './errors.js';
-import { startIndexServer, type RunningIndexServer } from './http-api.js';
+import { type RunningIndexServer, startIndexServer } from './http-api.js';
 import { generateIdentity, signEntry, signRemoval } from './identity.js';
 import { SqliteIndexStore } from './sqlite-store.js';
 import { sampleEntry } from './store.conformance.js';
@@ -13,7 +13,7 @@ const alice = generateIdentity();
 const bob = generateIdentity();
 let store: SqliteIndexStore;
 let srv: RunningIndexServer;
-let now = 1_700_000_000_000;
+const now = 1_700_000_000_000;
 
 before(async () => {
   store = new SqliteIndexStore({ file: ':memory:' });
@@ -70,10 +70,18 @@ test('publish, fetch, search with magnet and health, update, and owner removal o
   assert.equal(hit.seeders, 7);
   assert.equal(hit.leechers, 2);
   assert.match(hit.magnet, /^magnet:\?xt=urn:btih:/);
-  const upd = await call('PUT', `/api/entries/${e.infoHash}`, signEntry(alice, { ...e, seq: 2, title: 'Pelican Brief (remastered)' }));
+  const upd = await call(
+    'PUT',
+    `/api/entries/${e.infoHash}`,
+    signEntry(alice, { ...e, seq: 2, title: 'Pelican Brief (remastered)' }),
+  );
   assert.equal(upd.status, 200, upd.text);
   assert.equal(upd.json.outcome, 'updated');
-  const del = await call('DELETE', `/api/entries/${e.infoHash}`, signRemoval(alice, { infoHash: e.infoHash!, seq: 3 }));
+  const del = await call(
+    'DELETE',
+    `/api/entries/${e.infoHash}`,
+    signRemoval(alice, { infoHash: e.infoHash!, seq: 3 }),
+  );
   assert.equal(del.status, 200, del.text);
   await expectError(call('GET', `/api/entries/${e.infoHash}`), 404, 'NOT_FOUND');
 });
@@ -81,12 +89,20 @@ test('publish, fetch, search with magnet and health, update, and owner removal o
 test('a tampered entry, a wrong key and a replayed update are refused', async () => {
   const e = entry('api2', { title: 'Original' });
   const signed = signEntry(alice, e);
-  await expectError(call('POST', '/api/entries', { ...signed, entry: { ...signed.entry, title: 'Tampered' } }), 401, 'BAD_SIGNATURE');
+  await expectError(
+    call('POST', '/api/entries', { ...signed, entry: { ...signed.entry, title: 'Tampered' } }),
+    401,
+    'BAD_SIGNATURE',
+  );
   await expectError(call('POST', '/api/entries', { ...signed, signature: 'zz' }), 401, 'BAD_SIGNATURE');
   assert.equal((await call('POST', '/api/entries', signed)).status, 201);
   await expectError(call('POST', '/api/entries', signed), 409, 'ENTRY_EXISTS');
   await expectError(call('PUT', `/api/entries/${e.infoHash}`, signed), 409, 'SEQ_NOT_INCREASING');
-  await expectError(call('PUT', `/api/entries/${e.infoHash}`, signEntry(bob, { ...e, seq: 50 })), 403, 'NOT_OWNER');
+  await expectError(
+    call('PUT', `/api/entries/${e.infoHash}`, signEntry(bob, { ...e, seq: 50 })),
+    403,
+    'NOT_OWNER',
+  );
   await expectError(
     call('DELETE', `/api/entries/${e.infoHash}`, signRemoval(bob, { infoHash: e.infoHash!, seq: 50 })),
     403,
@@ -94,7 +110,11 @@ test('a tampered entry, a wrong key and a replayed update are refused', async ()
   );
   const newer = signEntry(alice, { ...e, seq: 3, title: 'Third' });
   assert.equal((await call('PUT', `/api/entries/${e.infoHash}`, newer)).status, 200);
-  await expectError(call('PUT', `/api/entries/${e.infoHash}`, signEntry(alice, { ...e, seq: 2 })), 409, 'SEQ_NOT_INCREASING');
+  await expectError(
+    call('PUT', `/api/entries/${e.infoHash}`, signEntry(alice, { ...e, seq: 2 })),
+    409,
+    'SEQ_NOT_INCREASING',
+  );
   assert.equal((await call('GET', `/api/entries/${e.infoHash}`)).json.entry.title, 'Third');
 });
 
@@ -113,7 +133,10 @@ test('malformed torrent info is a 400 naming the field', async () => {
     { ...entry('m11'), name: 'nul\u0000byte' },
   ];
   for (const b of bad) {
-    const r = await call('POST', '/api/entries', { entry: { ...b, publisher: alice.publicKeyHex }, signature: '0'.repeat(128) });
+    const r = await call('POST', '/api/entries', {
+      entry: { ...b, publisher: alice.publicKeyHex },
+      signature: '0'.repeat(128),
+    });
     assert.equal(r.status, 400, JSON.stringify(b).slice(0, 80));
     assert.equal(r.json.error.code, 'ENTRY_INVALID');
   }
@@ -124,7 +147,11 @@ test('oversized, non-JSON and wrongly typed bodies get 4xx JSON errors', async (
   await expectError(call('POST', '/api/entries', '{"entry": '), 400, 'BAD_JSON');
   await expectError(call('POST', '/api/entries', '[1,2]'), 400, 'BAD_REQUEST');
   await expectError(call('POST', '/api/entries', 'null'), 400, 'BAD_REQUEST');
-  await expectError(call('POST', '/api/entries', undefined, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  await expectError(
+    call('POST', '/api/entries', undefined, { 'content-type': 'text/plain' }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  );
   await expectError(call('PATCH', '/api/entries/abc'), 405, 'METHOD_NOT_ALLOWED');
   await expectError(call('GET', '/api/entries/not-a-hash'), 400, 'BAD_REQUEST');
   await expectError(call('GET', '/nope'), 404, 'NOT_FOUND');
@@ -148,7 +175,11 @@ test('a declared Content-Length over the cap is refused before the body is read'
 });
 
 test('hostile search strings and paging are 200s or clean 4xx, never 5xx', async () => {
-  await call('POST', '/api/entries', signEntry(alice, entry('srch', { title: "O'Brien; DROP TABLE entries" })));
+  await call(
+    'POST',
+    '/api/entries',
+    signEntry(alice, entry('srch', { title: "O'Brien; DROP TABLE entries" })),
+  );
   const r = await call('GET', `/api/search?q=${encodeURIComponent("o'brien; DROP")}`);
   assert.equal(r.json.results.length, 1);
   for (const q of ['NEAR(a b)', '"', '*', 'a OR b NOT c', "'; --", '$1', '\\', '%00', '(((', 'title:x^2']) {
@@ -169,7 +200,11 @@ test('admin takedown needs the token, removes the entry and is audited', async (
   await call('POST', '/api/entries', signEntry(alice, e));
   const body = { infoHash: e.infoHash, reason: 'court order 7' };
   await expectError(call('POST', '/api/admin/takedown', body), 401, 'UNAUTHORIZED');
-  await expectError(call('POST', '/api/admin/takedown', body, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
+  await expectError(
+    call('POST', '/api/admin/takedown', body, { authorization: 'Bearer wrong' }),
+    401,
+    'UNAUTHORIZED',
+  );
   const auth = { authorization: `Bearer ${ADMIN}` };
   await expectError(call('POST', '/api/admin/takedown', { infoHash: e.infoHash }, auth), 400, 'BAD_REQUEST');
   assert.equal((await call('POST', '/api/admin/takedown', body, auth)).status, 200);
@@ -181,7 +216,11 @@ test('admin takedown needs the token, removes the entry and is audited', async (
 });
 
 test('the search page escapes everything it shows', async () => {
-  await call('POST', '/api/entries', signEntry(alice, entry('xss', { title: '<script>alert("x")</script> Xylophone' })));
+  await call(
+    'POST',
+    '/api/entries',
+    signEntry(alice, entry('xss', { title: '<script>alert("x")</script> Xylophone' })),
+  );
   const r = await call('GET', `/?q=${encodeURIComponent('xylophone <>')}`);
   assert.equal(r.status, 200);
   assert.ok(!r.text.includes('<script>'));
@@ -206,14 +245,22 @@ test('the client publishes, updates with a larger seq and unpublishes', async ()
   assert.equal(await client.publish(alice, { ...e, title: 'Client Cormorant 2' }), 'updated');
   const { results } = await client.search('cormorant');
   assert.equal(results[0]?.title, 'Client Cormorant 2');
-  await assert.rejects(client.unpublish(bob, e.infoHash!), (err: unknown) => err instanceof IndexError && err.code === 'NOT_OWNER');
+  await assert.rejects(
+    client.unpublish(bob, e.infoHash!),
+    (err: unknown) => err instanceof IndexError && err.code === 'NOT_OWNER',
+  );
   await client.unpublish(alice, e.infoHash!);
   assert.equal(await client.get(e.infoHash!), null);
 });
 
 test('per-IP rate limits answer 429', async () => {
   const s2 = new SqliteIndexStore({ file: ':memory:' });
-  const limited = await startIndexServer({ store: s2, port: 0, bind: '127.0.0.1', rateLimit: { requestsPerSecond: 1, burst: 3, maxClients: 10 } });
+  const limited = await startIndexServer({
+    store: s2,
+    port: 0,
+    bind: '127.0.0.1',
+    rateLimit: { requestsPerSecond: 1, burst: 3, maxClients: 10 },
+  });
   try {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(new URL('/healthz', limited.url))).status);

@@ -48,9 +48,15 @@ interface Reply {
   readonly html?: boolean;
 }
 
-export function createIndexApi(options: IndexApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createIndexApi(
+  options: IndexApiOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const limiter = new IpRateLimiter(systemClock, options.rateLimit ?? DEFAULT_RATE_LIMIT);
-  const ctx: Ctx = { ...options, now: options.now ?? Date.now, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
+  const ctx: Ctx = {
+    ...options,
+    now: options.now ?? Date.now,
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+  };
   return (req, res) => {
     handle(ctx, limiter, req)
       .catch((err: unknown) => errorReply(err, ctx))
@@ -85,7 +91,9 @@ async function route(ctx: Ctx, req: IncomingMessage, url: URL): Promise<Reply> {
     '/': { GET: (_r, u) => searchPage(ctx, u) },
     '/healthz': { GET: async () => ({ status: 200, body: { ok: true, ...(await ctx.store.stats()) } }) },
     '/api/openapi.json': { GET: async () => ({ status: 200, body: OPENAPI }) },
-    '/api/search': { GET: async (_r, u) => ({ status: 200, body: publicPage(await search(ctx, u.searchParams)) }) },
+    '/api/search': {
+      GET: async (_r, u) => ({ status: 200, body: publicPage(await search(ctx, u.searchParams)) }),
+    },
     '/api/entries': { POST: (r) => publish(ctx, r, null) },
     '/api/admin/takedown': { POST: (r) => takedown(ctx, r) },
     '/api/admin/audit': { GET: (r) => audit(ctx, r) },
@@ -107,9 +115,11 @@ async function route(ctx: Ctx, req: IncomingMessage, url: URL): Promise<Reply> {
 /** Read a JSON body: size checked from Content-Length first, then while reading. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new IndexError('UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+  if (type !== 'application/json')
+    throw new IndexError('UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > maxBytes) throw new IndexError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`);
+  if (declared > maxBytes)
+    throw new IndexError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -151,7 +161,13 @@ function publicPage(p: SearchPage): unknown {
 }
 
 function publicEntry(e: StoredEntry): unknown {
-  return { ...publicHit(toSearchHit(e)), files: e.files, trackers: e.trackers, seq: e.seq, signature: e.signature };
+  return {
+    ...publicHit(toSearchHit(e)),
+    files: e.files,
+    trackers: e.trackers,
+    seq: e.seq,
+    signature: e.signature,
+  };
 }
 
 async function publish(ctx: Ctx, req: IncomingMessage, pathHash: string | null): Promise<Reply> {
@@ -159,14 +175,18 @@ async function publish(ctx: Ctx, req: IncomingMessage, pathHash: string | null):
   const signed = parseSignedEntry(await readJsonBody(req, ctx.maxBodyBytes));
   const e = signed.entry;
   if (hash !== null && hash !== e.infoHash && hash !== e.infoHashV2)
-    throw new IndexError('BAD_REQUEST', 'the info-hash in the path is not the entry\'s');
+    throw new IndexError('BAD_REQUEST', "the info-hash in the path is not the entry's");
   assertEntrySignature(signed);
   const existing = await ctx.store.get(entryId(e));
-  if (hash === null && existing) throw new IndexError('ENTRY_EXISTS', 'already published; update it with PUT');
+  if (hash === null && existing)
+    throw new IndexError('ENTRY_EXISTS', 'already published; update it with PUT');
   if (hash !== null && !existing) throw new IndexError('NOT_FOUND', 'no such entry; publish it with POST');
   const outcome = await ctx.store.publish(signed, ctx.now());
   const stored = await ctx.store.get(entryId(e));
-  return { status: outcome === 'created' ? 201 : 200, body: { outcome, entry: stored ? publicEntry(stored) : null } };
+  return {
+    status: outcome === 'created' ? 201 : 200,
+    body: { outcome, entry: stored ? publicEntry(stored) : null },
+  };
 }
 
 async function getEntry(ctx: Ctx, raw: string): Promise<Reply> {
@@ -178,7 +198,8 @@ async function getEntry(ctx: Ctx, raw: string): Promise<Reply> {
 async function removeEntry(ctx: Ctx, req: IncomingMessage, raw: string): Promise<Reply> {
   const hash = hashParam(raw);
   const signed = parseSignedRemoval(await readJsonBody(req, ctx.maxBodyBytes));
-  if (signed.removal.infoHash !== hash) throw new IndexError('BAD_REQUEST', 'the info-hash in the path is not the removal\'s');
+  if (signed.removal.infoHash !== hash)
+    throw new IndexError('BAD_REQUEST', "the info-hash in the path is not the removal's");
   assertRemovalSignature(signed);
   await ctx.store.remove(hash, signed.removal.publisher, signed.removal.seq, ctx.now());
   return { status: 200, body: { removed: hash } };
@@ -199,7 +220,10 @@ async function takedown(ctx: Ctx, req: IncomingMessage): Promise<Reply> {
   if (hash === null) throw new IndexError('BAD_REQUEST', 'infoHash must be 40 or 64 hex digits');
   const reason = body?.reason;
   if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON_CHARS)
-    throw new IndexError('BAD_REQUEST', `reason must be a non-empty string of at most ${MAX_REASON_CHARS} characters`);
+    throw new IndexError(
+      'BAD_REQUEST',
+      `reason must be a non-empty string of at most ${MAX_REASON_CHARS} characters`,
+    );
   await ctx.store.takedown(hash, reason, 'admin', ctx.now());
   return { status: 200, body: { takenDown: hash } };
 }
@@ -252,7 +276,14 @@ async function searchPage(ctx: Ctx, url: URL): Promise<Reply> {
   const p = url.searchParams;
   const q = (p.get('q') ?? '').slice(0, 1000);
   const category = (p.get('category') ?? '').slice(0, 100);
-  const model = { q, category, results: null as SearchHit[] | null, page: 1, hasMore: false, error: null as string | null };
+  const model = {
+    q,
+    category,
+    results: null as SearchHit[] | null,
+    page: 1,
+    hasMore: false,
+    error: null as string | null,
+  };
   if (q !== '' || category !== '') {
     try {
       const r = await search(ctx, p);

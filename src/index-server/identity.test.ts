@@ -3,7 +3,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { canonicalEntryBytes } from './entry.js';
-import { assertEntrySignature, assertRemovalSignature, generateIdentity, loadOrCreateIdentity, signEntry, signRemoval, verifyBytes } from './identity.js';
+import {
+  assertEntrySignature,
+  assertRemovalSignature,
+  generateIdentity,
+  loadOrCreateIdentity,
+  signEntry,
+  signRemoval,
+  verifyBytes,
+} from './identity.js';
 import { sampleEntry } from './store.conformance.js';
 
 test('the identity is created once, stored 0600, and loaded back with the same key', (t) => {
@@ -23,8 +31,16 @@ test('a signed entry verifies, and any change to a signed field breaks the signa
   const { publisher: _p, ...body } = sampleEntry('sig');
   const s = signEntry(id, body);
   assertEntrySignature(s);
-  for (const change of [{ title: 'x' }, { seq: 2 }, { tags: ['other'] }, { files: [{ path: ['z'], length: 1 }] }, { trackers: [] }]) {
-    assert.throws(() => assertEntrySignature({ ...s, entry: { ...s.entry, ...change } }), { code: 'BAD_SIGNATURE' });
+  for (const change of [
+    { title: 'x' },
+    { seq: 2 },
+    { tags: ['other'] },
+    { files: [{ path: ['z'], length: 1 }] },
+    { trackers: [] },
+  ]) {
+    assert.throws(() => assertEntrySignature({ ...s, entry: { ...s.entry, ...change } }), {
+      code: 'BAD_SIGNATURE',
+    });
   }
   const other = generateIdentity();
   assert.throws(() => assertEntrySignature({ ...s, entry: { ...s.entry, publisher: other.publicKeyHex } }), {
@@ -36,7 +52,10 @@ test('an entry signature cannot be replayed as a removal (domain-separated encod
   const id = generateIdentity();
   const { publisher: _p, ...body } = sampleEntry('dom');
   const s = signEntry(id, body);
-  const removal = { removal: { infoHash: body.infoHash!, seq: 1, publisher: id.publicKeyHex }, signature: s.signature };
+  const removal = {
+    removal: { infoHash: body.infoHash!, seq: 1, publisher: id.publicKeyHex },
+    signature: s.signature,
+  };
   assert.throws(() => assertRemovalSignature(removal), { code: 'BAD_SIGNATURE' });
   assertRemovalSignature(signRemoval(id, { infoHash: body.infoHash!, seq: 1 }));
 });

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -119,10 +126,13 @@ function publicKeyFromHex(hex: string): KeyObject | null {
   const cached = keyCache.get(hex);
   if (cached) return cached;
   const raw = fromHex(hex);
-  if (!raw || raw.length !== 32 || isWeakPublicKey(raw)) return null;
+  if (raw?.length !== 32 || isWeakPublicKey(raw)) return null;
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
+    key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') },
+      format: 'jwk',
+    });
   } catch {
     return null;
   }

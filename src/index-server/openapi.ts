@@ -16,7 +16,7 @@ export const OPENAPI = {
     title: 'peerdrop index',
     version: '1',
     description:
-      'A searchable index of torrents. Entries are signed with the publisher\'s ed25519 key over the bencoded ' +
+      "A searchable index of torrents. Entries are signed with the publisher's ed25519 key over the bencoded " +
       'canonical form (see src/index-server/entry.ts); only that key can update (larger seq) or remove them.',
   },
   paths: {
@@ -29,7 +29,10 @@ export const OPENAPI = {
     },
     '/api/entries/{infoHash}': {
       parameters: [hashParam],
-      get: { summary: 'Fetch an entry', responses: { '200': { description: 'the entry', content: json('EntryResponse') }, '4XX': errorRef } },
+      get: {
+        summary: 'Fetch an entry',
+        responses: { '200': { description: 'the entry', content: json('EntryResponse') }, '4XX': errorRef },
+      },
       put: {
         summary: 'Update an entry (same publisher, larger seq)',
         requestBody: { required: true, content: json('SignedEntry') },
@@ -45,7 +48,12 @@ export const OPENAPI = {
       get: {
         summary: 'Full-text search, ranked by relevance then seeders',
         parameters: [
-          { name: 'q', in: 'query', schema: { type: 'string', maxLength: 256 }, description: 'words, "phrases", -excluded' },
+          {
+            name: 'q',
+            in: 'query',
+            schema: { type: 'string', maxLength: 256 },
+            description: 'words, "phrases", -excluded',
+          },
           { name: 'category', in: 'query', schema: { type: 'string' } },
           { name: 'minSize', in: 'query', schema: { type: 'integer', minimum: 0 } },
           { name: 'maxSize', in: 'query', schema: { type: 'integer', minimum: 0 } },
@@ -54,7 +62,10 @@ export const OPENAPI = {
           { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } },
           { name: 'perPage', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
         ],
-        responses: { '200': { description: 'a page of results', content: json('SearchPage') }, '4XX': errorRef },
+        responses: {
+          '200': { description: 'a page of results', content: json('SearchPage') },
+          '4XX': errorRef,
+        },
       },
     },
     '/api/admin/takedown': {
@@ -77,7 +88,11 @@ export const OPENAPI = {
       },
     },
     '/api/admin/audit': {
-      get: { summary: 'The audit log, newest first', security: [{ adminToken: [] }], responses: { '200': { description: 'records' }, '4XX': errorRef } },
+      get: {
+        summary: 'The audit log, newest first',
+        security: [{ adminToken: [] }],
+        responses: { '200': { description: 'records' }, '4XX': errorRef },
+      },
     },
     '/healthz': { get: { summary: 'Liveness and entry count', responses: { '200': { description: 'ok' } } } },
   },
@@ -91,7 +106,10 @@ export const OPENAPI = {
             schema: {
               type: 'object',
               properties: {
-                error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+                error: {
+                  type: 'object',
+                  properties: { code: { type: 'string' }, message: { type: 'string' } },
+                },
               },
             },
           },
@@ -125,7 +143,10 @@ export const OPENAPI = {
       SignedEntry: {
         type: 'object',
         required: ['entry', 'signature'],
-        properties: { entry: { $ref: '#/components/schemas/Entry' }, signature: { type: 'string', pattern: '^[0-9a-f]{128}$' } },
+        properties: {
+          entry: { $ref: '#/components/schemas/Entry' },
+          signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+        },
       },
       SignedRemoval: {
         type: 'object',
@@ -133,7 +154,11 @@ export const OPENAPI = {
         properties: {
           removal: {
             type: 'object',
-            properties: { infoHash: { type: 'string' }, seq: { type: 'integer' }, publisher: { type: 'string' } },
+            properties: {
+              infoHash: { type: 'string' },
+              seq: { type: 'integer' },
+              publisher: { type: 'string' },
+            },
           },
           signature: { type: 'string' },
         },

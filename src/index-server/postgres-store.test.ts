@@ -1,9 +1,9 @@
 import { after, before } from 'node:test';
+import pg from 'pg';
 import { skipUnless } from '../../test/helpers/real-clients.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../test/index-server-postgres.js';
 import { PostgresIndexStore } from './postgres-store.js';
 import { runStoreConformance } from './store.conformance.js';
-import pg from 'pg';
 
 // One throwaway cluster for this file; each conformance test gets its own database.
 const skip = skipUnless('postgres');
@@ -21,6 +21,9 @@ if (skip === false) {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${db}`);
     await admin.end();
-    return PostgresIndexStore.open({ connectionString: cluster.url.replace(/\/postgres$/, `/${db}`), maxConnections: 2 });
+    return PostgresIndexStore.open({
+      connectionString: cluster.url.replace(/\/postgres$/, `/${db}`),
+      maxConnections: 2,
+    });
   });
 }

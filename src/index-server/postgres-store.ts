@@ -5,6 +5,7 @@ import { IndexError } from './errors.js';
 import { hasText, indexTokens, toPgTsquery } from './query.js';
 import {
   type AuditRecord,
+  CANDIDATE_WINDOW,
   checkPaging,
   decidePublish,
   decideRemove,
@@ -87,7 +88,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 `;
 
-const ENTRY_COLUMNS = 'info_hash_v2, name, title, description, tags, category, files, trackers, size_bytes, tsv';
+const ENTRY_COLUMNS =
+  'info_hash_v2, name, title, description, tags, category, files, trackers, size_bytes, tsv';
 
 // The tsvector is computed from JS-normalised tokens (see indexTokens), weighted by field.
 const TSV_SQL = `setweight(to_tsvector('simple', $10), 'A') || setweight(to_tsvector('simple', $11), 'B') ||
@@ -160,14 +162,21 @@ export class PostgresIndexStore implements IndexStore {
     );
     const d = dead.rows[0] as Row | undefined;
     if (!d) return null;
-    return { id: String(d.id), publisher: String(d.publisher), seq: Number(d.seq), isLive: false, isTakenDown: d.taken_down === true };
+    return {
+      id: String(d.id),
+      publisher: String(d.publisher),
+      seq: Number(d.seq),
+      isLive: false,
+      isTakenDown: d.taken_down === true,
+    };
   }
 
   private async publishOne(c: Queryable, input: PublishInput, nowMs: number): Promise<PublishOutcome> {
     const e = input.entry;
     const id = entryId(e);
     const found = await this.existing(c, id, e.infoHashV2);
-    if (found && found.id !== id) throw new IndexError('ENTRY_EXISTS', 'another entry already holds one of these info-hashes');
+    if (found && found.id !== id)
+      throw new IndexError('ENTRY_EXISTS', 'another entry already holds one of these info-hashes');
     const action = decidePublish(found, e);
     const cols = columns(e);
     if (action === 'update' && found?.rowid !== undefined) {
@@ -248,9 +257,13 @@ export class PostgresIndexStore implements IndexStore {
       const ts = toPgTsquery(req.query, 1);
       params.push(...ts.params);
       const where = filterSql(req.filters, params);
-      sql = `SELECT e.* FROM entries e, (SELECT ${ts.sql} AS q) AS query
-        WHERE e.tsv @@ query.q${where.map((w) => ` AND ${w}`).join('')}
-        ORDER BY ts_rank(e.tsv, query.q) DESC, coalesce(e.seeders, -1) DESC, e.rowid`;
+      params.push(Math.max(CANDIDATE_WINDOW, offset + limit + 1));
+      // Rank within the newest CANDIDATE_WINDOW matches (see store.ts).
+      sql = `SELECT c.* FROM (
+          SELECT e.*, ts_rank(e.tsv, query.q) AS score FROM entries e, (SELECT ${ts.sql} AS q) AS query
+          WHERE e.tsv @@ query.q${where.map((w) => ` AND ${w}`).join('')}
+          ORDER BY e.rowid DESC LIMIT $${params.length}
+        ) c ORDER BY c.score DESC, coalesce(c.seeders, -1) DESC, c.rowid`;
     } else {
       const where = filterSql(req.filters, params);
       sql = `SELECT e.* FROM entries e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -313,7 +326,12 @@ export class PostgresIndexStore implements IndexStore {
     await this.pool.query(
       `UPDATE entries e SET seeders = u.s, leechers = u.l, checked_at = u.c
        FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[]) AS u(id, s, l, c) WHERE e.id = u.id`,
-      [updates.map((u) => u.id), updates.map((u) => u.seeders), updates.map((u) => u.leechers), updates.map((u) => u.checkedAtMs)],
+      [
+        updates.map((u) => u.id),
+        updates.map((u) => u.seeders),
+        updates.map((u) => u.leechers),
+        updates.map((u) => u.checkedAtMs),
+      ],
     );
   }
 

@@ -9,7 +9,10 @@ test('words, quoted phrases and exclusions are parsed into plain tokens', () => 
   });
   assert.deepEqual(parseQuery('x264.MKV'), { include: [['x264', 'mkv']], exclude: [] });
   assert.deepEqual(parseQuery('  '), { include: [], exclude: [] });
-  assert.deepEqual(parseQuery('"unterminated phrase'), { include: [['unterminated', 'phrase']], exclude: [] });
+  assert.deepEqual(parseQuery('"unterminated phrase'), {
+    include: [['unterminated', 'phrase']],
+    exclude: [],
+  });
 });
 
 test('FTS operators become plain words and the FTS5 rendering quotes every phrase', () => {
@@ -22,7 +25,9 @@ test('FTS operators become plain words and the FTS5 rendering quotes every phras
 
 test('too long, too many terms or only exclusions are refused with our codes', () => {
   assert.throws(() => parseQuery('a'.repeat(MAX_QUERY_CHARS + 1)), { code: 'QUERY_TOO_LONG' });
-  assert.throws(() => parseQuery(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ')), { code: 'QUERY_INVALID' });
+  assert.throws(() => parseQuery(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ')), {
+    code: 'QUERY_INVALID',
+  });
   assert.throws(() => parseQuery('-alone'), { code: 'QUERY_INVALID' });
   assert.throws(() => parseQuery('x'.repeat(65)), { code: 'QUERY_INVALID' });
 });

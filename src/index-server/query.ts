@@ -33,7 +33,8 @@ function tokens(text: string): string[] {
   const out: string[] = [];
   for (const m of text.normalize('NFKC').toLowerCase().matchAll(TOKEN)) {
     const t = m[0];
-    if (t.length > MAX_TOKEN_CHARS) throw new IndexError('QUERY_INVALID', `a word is longer than ${MAX_TOKEN_CHARS} characters`);
+    if (t.length > MAX_TOKEN_CHARS)
+      throw new IndexError('QUERY_INVALID', `a word is longer than ${MAX_TOKEN_CHARS} characters`);
     out.push(t);
   }
   return out;
@@ -78,19 +79,22 @@ function chunks(q: string): { text: string; negated: boolean }[] {
  * An empty result (no include phrases) means "no text condition" (browse by filters).
  */
 export function parseQuery(q: string): ParsedQuery {
-  if (q.length > MAX_QUERY_CHARS) throw new IndexError('QUERY_TOO_LONG', `the query is longer than ${MAX_QUERY_CHARS} characters`);
+  if (q.length > MAX_QUERY_CHARS)
+    throw new IndexError('QUERY_TOO_LONG', `the query is longer than ${MAX_QUERY_CHARS} characters`);
   const include: Phrase[] = [];
   const exclude: Phrase[] = [];
   const seen = new Set<string>();
   for (const c of chunks(q)) {
     const toks = tokens(c.text);
     if (toks.length === 0) continue;
-    if (toks.length > MAX_TOKENS_PER_PHRASE) throw new IndexError('QUERY_INVALID', `a phrase has more than ${MAX_TOKENS_PER_PHRASE} words`);
+    if (toks.length > MAX_TOKENS_PER_PHRASE)
+      throw new IndexError('QUERY_INVALID', `a phrase has more than ${MAX_TOKENS_PER_PHRASE} words`);
     const key = `${c.negated ? '-' : '+'}${toks.join(' ')}`;
     if (seen.has(key)) continue;
     seen.add(key);
     (c.negated ? exclude : include).push(toks);
-    if (include.length + exclude.length > MAX_PHRASES) throw new IndexError('QUERY_INVALID', `more than ${MAX_PHRASES} search terms`);
+    if (include.length + exclude.length > MAX_PHRASES)
+      throw new IndexError('QUERY_INVALID', `more than ${MAX_PHRASES} search terms`);
   }
   if (include.length === 0 && exclude.length > 0)
     throw new IndexError('QUERY_INVALID', 'a query needs at least one word that is not excluded');
@@ -122,7 +126,11 @@ export function toFts5(q: ParsedQuery): string {
  * `phraseto_tsquery` (which reads plain text, never operators). `firstParam` is the number of
  * the first `$n` to use; returns the SQL and the values to bind in order.
  */
-export function toPgTsquery(q: ParsedQuery, firstParam: number, config: 'simple' | 'english' = 'simple'): { sql: string; params: string[] } {
+export function toPgTsquery(
+  q: ParsedQuery,
+  firstParam: number,
+  config: 'simple' | 'english' = 'simple',
+): { sql: string; params: string[] } {
   const params: string[] = [];
   const render = (p: Phrase): string => {
     params.push(p.join(' '));

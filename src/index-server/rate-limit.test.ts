@@ -6,7 +6,10 @@ import { IpRateLimiter } from './rate-limit.js';
 test('an address gets its burst, then is refused until tokens refill', () => {
   const clock = new ManualClock();
   const rl = new IpRateLimiter(clock, { requestsPerSecond: 2, burst: 3, maxClients: 10 });
-  assert.deepEqual([1, 2, 3, 4].map(() => rl.allow('1.2.3.4')), [true, true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => rl.allow('1.2.3.4')),
+    [true, true, true, false],
+  );
   assert.equal(rl.allow('5.6.7.8'), true);
   clock.advance(500);
   assert.equal(rl.allow('1.2.3.4'), true);

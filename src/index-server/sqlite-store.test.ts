@@ -12,7 +12,10 @@ test('sqlite: entries survive closing and reopening the database file', async (t
   t.after(dir.cleanup);
   const file = `${dir.path}/index.db`;
   const a = new SqliteIndexStore({ file });
-  await a.publish({ entry: sampleEntry('persist', { title: 'Durable Dugong' }), signature: '0'.repeat(128) }, 1);
+  await a.publish(
+    { entry: sampleEntry('persist', { title: 'Durable Dugong' }), signature: '0'.repeat(128) },
+    1,
+  );
   await a.close();
   const b = new SqliteIndexStore({ file });
   t.after(() => b.close());

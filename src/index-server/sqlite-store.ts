@@ -5,6 +5,7 @@ import { IndexError } from './errors.js';
 import { hasText, indexTokens, toFts5 } from './query.js';
 import {
   type AuditRecord,
+  CANDIDATE_WINDOW,
   checkPaging,
   decidePublish,
   decideRemove,
@@ -223,8 +224,15 @@ export class SqliteIndexStore implements IndexStore {
     });
   }
 
-  private bury(found: Existing & { rowid?: number; id: string }, publisher: string, seq: number, isTakedown: boolean): void {
-    const row = this.stmt('SELECT info_hash_v2 FROM entries WHERE rowid = ?').get([found.rowid ?? -1]) as Row | null;
+  private bury(
+    found: Existing & { rowid?: number; id: string },
+    publisher: string,
+    seq: number,
+    isTakedown: boolean,
+  ): void {
+    const row = this.stmt('SELECT info_hash_v2 FROM entries WHERE rowid = ?').get([
+      found.rowid ?? -1,
+    ]) as Row | null;
     const v2 = (row?.info_hash_v2 as string | null | undefined) ?? null;
     if (found.rowid !== undefined) {
       this.stmt('DELETE FROM entries_fts WHERE rowid = ?').run([found.rowid]);
@@ -237,7 +245,10 @@ export class SqliteIndexStore implements IndexStore {
   }
 
   async get(hash: string): Promise<StoredEntry | null> {
-    const row = this.stmt('SELECT * FROM entries WHERE id = ? OR info_hash_v2 = ?').get([hash, hash]) as Row | null;
+    const row = this.stmt('SELECT * FROM entries WHERE id = ? OR info_hash_v2 = ?').get([
+      hash,
+      hash,
+    ]) as Row | null;
     return row ? rowToEntry(row) : null;
   }
 
@@ -247,10 +258,16 @@ export class SqliteIndexStore implements IndexStore {
     let sql: string;
     const values: (string | number)[] = [];
     if (hasText(req.query)) {
-      sql = `SELECT e.* FROM entries_fts JOIN entries e ON e.rowid = entries_fts.rowid
-        WHERE entries_fts MATCH ?${where.map((w) => ` AND ${w}`).join('')}
-        ORDER BY ${RANK}, coalesce(e.seeders, -1) DESC, e.rowid LIMIT ? OFFSET ?`;
-      values.push(toFts5(req.query));
+      // Rank within the newest CANDIDATE_WINDOW matches: a common word then costs a bounded
+      // walk of its posting list (newest first) instead of scoring every match.
+      sql = `SELECT e.* FROM (
+          SELECT entries_fts.rowid AS rid, ${RANK} AS score FROM entries_fts JOIN entries e ON e.rowid = entries_fts.rowid
+          WHERE entries_fts MATCH ?${where.map((w) => ` AND ${w}`).join('')}
+          ORDER BY entries_fts.rowid DESC LIMIT ?
+        ) c JOIN entries e ON e.rowid = c.rid
+        ORDER BY c.score, coalesce(e.seeders, -1) DESC, e.rowid LIMIT ? OFFSET ?`;
+      values.push(toFts5(req.query), ...params, Math.max(CANDIDATE_WINDOW, offset + limit + 1));
+      params.length = 0;
     } else {
       // Browsing without words: newest first (an index walk, not a sort of every row).
       sql = `SELECT e.* FROM entries e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

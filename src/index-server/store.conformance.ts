@@ -17,7 +17,10 @@ const BOB = 'b2'.repeat(32);
 const SIG = '5'.repeat(128);
 
 function hash(label: string, bytes = 20): string {
-  return createHash('sha256').update(label).digest('hex').slice(0, bytes * 2);
+  return createHash('sha256')
+    .update(label)
+    .digest('hex')
+    .slice(0, bytes * 2);
 }
 
 export function sampleEntry(label: string, over: Partial<EntryBody> = {}): EntryBody {
@@ -45,7 +48,12 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (err: unknown) => err instanceof IndexError && err.code === code);
 }
 
-async function names(store: IndexStore, q: string, filters: SearchFilters = {}, perPage = 50): Promise<string[]> {
+async function names(
+  store: IndexStore,
+  q: string,
+  filters: SearchFilters = {},
+  perPage = 50,
+): Promise<string[]> {
   const page = await store.search({ query: parseQuery(q), filters, page: 1, perPage });
   return page.results.map((r) => r.name);
 }
@@ -95,8 +103,14 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
 
   t('a replayed or reordered update (seq not greater) is refused and changes nothing', async (s) => {
     await s.publish(input(sampleEntry('r', { seq: 5, title: 'Keep Me' })), 1000);
-    await rejectsWith(s.publish(input(sampleEntry('r', { seq: 5, title: 'Replay' })), 2000), 'SEQ_NOT_INCREASING');
-    await rejectsWith(s.publish(input(sampleEntry('r', { seq: 4, title: 'Older' })), 2000), 'SEQ_NOT_INCREASING');
+    await rejectsWith(
+      s.publish(input(sampleEntry('r', { seq: 5, title: 'Replay' })), 2000),
+      'SEQ_NOT_INCREASING',
+    );
+    await rejectsWith(
+      s.publish(input(sampleEntry('r', { seq: 4, title: 'Older' })), 2000),
+      'SEQ_NOT_INCREASING',
+    );
     assert.equal((await s.get(hash('r')))?.title, 'Keep Me');
   });
 
@@ -116,7 +130,10 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
     await rejectsWith(s.publish(input(sampleEntry('gone', { seq: 3 })), 3000), 'SEQ_NOT_INCREASING');
     await rejectsWith(s.publish(input(sampleEntry('gone', { seq: 9, publisher: BOB })), 3000), 'NOT_OWNER');
     await rejectsWith(s.remove(hash('gone'), ALICE, 5, 3000), 'NOT_FOUND');
-    assert.equal(await s.publish(input(sampleEntry('gone', { seq: 5, title: 'Back Again' })), 3000), 'created');
+    assert.equal(
+      await s.publish(input(sampleEntry('gone', { seq: 5, title: 'Back Again' })), 3000),
+      'created',
+    );
     assert.deepEqual(await names(s, 'back again'), ['gone-name']);
   });
 
@@ -129,7 +146,9 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
     await rejectsWith(s.takedown(hash('bad'), 'again', 'admin', 7000), 'NOT_FOUND');
     await rejectsWith(s.takedown(hash('never'), 'x', 'admin', 7000), 'NOT_FOUND');
     const log = await s.auditLog(10);
-    assert.deepEqual(log, [{ id: hash('bad'), action: 'takedown', reason: 'DMCA notice #42', actor: 'admin', atMs: 5000 }]);
+    assert.deepEqual(log, [
+      { id: hash('bad'), action: 'takedown', reason: 'DMCA notice #42', actor: 'admin', atMs: 5000 },
+    ]);
     const st = await s.stats();
     assert.equal(st.entries, 0);
     assert.equal(st.takedowns, 1);
@@ -139,7 +158,10 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
     await s.publish(input(sampleEntry('t1', { title: 'Aardvark Documentary' })), 1);
     await s.publish(input(sampleEntry('t2', { description: 'filmed in the Okavango delta' })), 1);
     await s.publish(input(sampleEntry('t3', { tags: ['lossless', 'flac'] })), 1);
-    await s.publish(input(sampleEntry('t4', { files: [{ path: ['dir', 'Zebra_Crossing.mkv'], length: 5 }] })), 1);
+    await s.publish(
+      input(sampleEntry('t4', { files: [{ path: ['dir', 'Zebra_Crossing.mkv'], length: 5 }] })),
+      1,
+    );
     assert.deepEqual(await names(s, 'aardvark'), ['t1-name']);
     assert.deepEqual(await names(s, 'OKAVANGO'), ['t2-name']);
     assert.deepEqual(await names(s, 'flac'), ['t3-name']);
@@ -195,9 +217,18 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
   });
 
   t('filters narrow by category, size range, publication date and publisher', async (s) => {
-    await s.publish(input(sampleEntry('f1', { category: 'video', files: [{ path: ['a'], length: 100 }] })), 1000);
-    await s.publish(input(sampleEntry('f2', { category: 'audio', files: [{ path: ['b'], length: 5000 }] })), 2000);
-    await s.publish(input(sampleEntry('f3', { category: 'video', publisher: BOB, files: [{ path: ['c'], length: 9000 }] })), 3000);
+    await s.publish(
+      input(sampleEntry('f1', { category: 'video', files: [{ path: ['a'], length: 100 }] })),
+      1000,
+    );
+    await s.publish(
+      input(sampleEntry('f2', { category: 'audio', files: [{ path: ['b'], length: 5000 }] })),
+      2000,
+    );
+    await s.publish(
+      input(sampleEntry('f3', { category: 'video', publisher: BOB, files: [{ path: ['c'], length: 9000 }] })),
+      3000,
+    );
     assert.deepEqual((await names(s, 'sample', { category: 'video' })).sort(), ['f1-name', 'f3-name']);
     assert.deepEqual(await names(s, 'sample', { minSizeBytes: 1000, maxSizeBytes: 6000 }), ['f2-name']);
     assert.deepEqual((await names(s, 'sample', { sinceMs: 2000 })).sort(), ['f2-name', 'f3-name']);
@@ -219,14 +250,27 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
       for (const x of r.results) seen.add(x.name);
     }
     assert.equal(seen.size, 25);
-    await rejectsWith(s.search({ query: parseQuery('x'), filters: {}, page: 1e9, perPage: 10 }), 'PAGE_OUT_OF_RANGE');
-    await rejectsWith(s.search({ query: parseQuery('x'), filters: {}, page: 1, perPage: 1000 }), 'PAGE_OUT_OF_RANGE');
-    await rejectsWith(s.search({ query: parseQuery('x'), filters: {}, page: 0, perPage: 10 }), 'PAGE_OUT_OF_RANGE');
+    await rejectsWith(
+      s.search({ query: parseQuery('x'), filters: {}, page: 1e9, perPage: 10 }),
+      'PAGE_OUT_OF_RANGE',
+    );
+    await rejectsWith(
+      s.search({ query: parseQuery('x'), filters: {}, page: 1, perPage: 1000 }),
+      'PAGE_OUT_OF_RANGE',
+    );
+    await rejectsWith(
+      s.search({ query: parseQuery('x'), filters: {}, page: 0, perPage: 10 }),
+      'PAGE_OUT_OF_RANGE',
+    );
   });
 
   t('a batch is all or nothing', async (s) => {
     await s.publish(input(sampleEntry('taken', { publisher: BOB })), 1);
-    const batch = [input(sampleEntry('b1')), input(sampleEntry('taken', { seq: 7 })), input(sampleEntry('b2'))];
+    const batch = [
+      input(sampleEntry('b1')),
+      input(sampleEntry('taken', { seq: 7 })),
+      input(sampleEntry('b2')),
+    ];
     await rejectsWith(s.publishBatch(batch, 2), 'NOT_OWNER');
     assert.equal(await s.get(hash('b1')), null);
     assert.equal((await s.stats()).entries, 1);
@@ -252,7 +296,8 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
   t('a v2-only entry has a null v1 hash and a btmh magnet', async (s) => {
     const v2 = hash('only-v2', 32);
     await s.publish(input(sampleEntry('v2only', { infoHash: null, infoHashV2: v2, title: 'Capybara' })), 1);
-    const [hit] = (await s.search({ query: parseQuery('capybara'), filters: {}, page: 1, perPage: 5 })).results;
+    const [hit] = (await s.search({ query: parseQuery('capybara'), filters: {}, page: 1, perPage: 5 }))
+      .results;
     assert.equal(hit?.infoHash, null);
     assert.equal(hit?.infoHashV2, v2);
     assert.ok(hit?.magnet.includes(`xt=urn:btmh:1220${v2}`));

@@ -129,6 +129,14 @@ export const DEFAULT_PER_PAGE = 20;
 /** Deep pagination is refused: offset + perPage may not pass this. */
 export const MAX_RESULT_WINDOW = 10_000;
 export const MAX_AUDIT_LIMIT = 1000;
+/**
+ * Relevance is computed among the newest this-many matches of a text query (at least
+ * offset + perPage). Scoring every match of a common word costs time linear in the index
+ * (hundreds of ms at a million entries); walking the posting list newest-first and stopping
+ * keeps a search bounded. The trade-off: for a query matching more entries than this, an old
+ * but very relevant entry can rank below newer ones; narrow the query to reach it.
+ */
+export const CANDIDATE_WINDOW = 5000;
 export const MAX_REASON_CHARS = 2000;
 
 /** What the store knows about a key before a publish or removal (live row or tombstone). */
@@ -142,19 +150,27 @@ export interface Existing {
 /** The ownership/seq rule, shared by every backend: throws, or says insert vs update. */
 export function decidePublish(existing: Existing | null, entry: EntryBody): 'insert' | 'update' {
   if (existing === null) return 'insert';
-  if (existing.isTakenDown) throw new IndexError('TAKEN_DOWN', 'this entry was taken down by the index operator');
+  if (existing.isTakenDown)
+    throw new IndexError('TAKEN_DOWN', 'this entry was taken down by the index operator');
   if (existing.publisher !== entry.publisher)
     throw new IndexError('NOT_OWNER', 'this entry belongs to another publisher key');
   if (entry.seq <= existing.seq)
-    throw new IndexError('SEQ_NOT_INCREASING', `seq ${entry.seq} is not greater than the stored seq ${existing.seq}`);
+    throw new IndexError(
+      'SEQ_NOT_INCREASING',
+      `seq ${entry.seq} is not greater than the stored seq ${existing.seq}`,
+    );
   return existing.isLive ? 'update' : 'insert';
 }
 
 export function decideRemove(existing: Existing | null, publisher: string, seq: number): void {
   if (existing === null || !existing.isLive) throw new IndexError('NOT_FOUND', 'no such entry');
-  if (existing.publisher !== publisher) throw new IndexError('NOT_OWNER', 'this entry belongs to another publisher key');
+  if (existing.publisher !== publisher)
+    throw new IndexError('NOT_OWNER', 'this entry belongs to another publisher key');
   if (seq <= existing.seq)
-    throw new IndexError('SEQ_NOT_INCREASING', `seq ${seq} is not greater than the stored seq ${existing.seq}`);
+    throw new IndexError(
+      'SEQ_NOT_INCREASING',
+      `seq ${seq} is not greater than the stored seq ${existing.seq}`,
+    );
 }
 
 /** Checks a search request's paging; both stores call it first. */

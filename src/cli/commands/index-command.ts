@@ -54,7 +54,8 @@ export function register(program: Command): void {
     .action(async (o: IndexOptions) => {
       const port = parsePort(o.port);
       const scrapeSeconds = Number(o.scrapeInterval);
-      if (!Number.isFinite(scrapeSeconds) || scrapeSeconds < 0) throw usageError('--scrape-interval must be >= 0');
+      if (!Number.isFinite(scrapeSeconds) || scrapeSeconds < 0)
+        throw usageError('--scrape-interval must be >= 0');
       const store = await openStore(o);
       const adminToken = o.adminToken ?? process.env.PEERDROP_INDEX_ADMIN_TOKEN;
       const onError = (err: unknown): void => {

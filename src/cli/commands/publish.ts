@@ -1,9 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { IndexClient } from '../../index-server/client.js';
-import { type EntryBody, ENTRY_LIMITS } from '../../index-server/entry.js';
+import { ENTRY_LIMITS, type EntryBody } from '../../index-server/entry.js';
 import { loadOrCreateIdentity } from '../../index-server/identity.js';
-import { DEFAULT_METAINFO_LIMITS, infoHashHex, infoHashV2Hex, type Metainfo, parseMetainfo } from '../../metainfo/index.js';
+import {
+  DEFAULT_METAINFO_LIMITS,
+  infoHashHex,
+  infoHashV2Hex,
+  type Metainfo,
+  parseMetainfo,
+} from '../../metainfo/index.js';
 import { CliError, usageError } from '../output.js';
 
 /**
@@ -25,17 +31,26 @@ export function indexUrl(option: string | undefined): string {
   return url;
 }
 
-export function entryFromMetainfo(m: Metainfo, o: Omit<PublishOptions, 'index'>): Omit<EntryBody, 'publisher' | 'seq'> {
+export function entryFromMetainfo(
+  m: Metainfo,
+  o: Omit<PublishOptions, 'index'>,
+): Omit<EntryBody, 'publisher' | 'seq'> {
   const trackers: string[] = [];
   for (const tier of m.announceTiers)
     for (const url of tier)
-      if (/^(https?|udp):\/\//i.test(url) && !trackers.includes(url) && trackers.length < ENTRY_LIMITS.maxTrackers)
+      if (
+        /^(https?|udp):\/\//i.test(url) &&
+        !trackers.includes(url) &&
+        trackers.length < ENTRY_LIMITS.maxTrackers
+      )
         trackers.push(url);
   return {
     infoHash: infoHashHex(m),
     infoHashV2: infoHashV2Hex(m),
     name: m.name,
-    files: m.files.filter((f) => !f.attributes.isPadding).map((f) => ({ path: [...f.path], length: f.lengthBytes })),
+    files: m.files
+      .filter((f) => !f.attributes.isPadding)
+      .map((f) => ({ path: [...f.path], length: f.lengthBytes })),
     trackers,
     title: o.title ?? m.name,
     description: o.description ?? m.comment ?? '',
@@ -46,7 +61,8 @@ export function entryFromMetainfo(m: Metainfo, o: Omit<PublishOptions, 'index'>)
 
 async function loadTorrent(file: string): Promise<Metainfo> {
   const size = (await stat(file)).size;
-  if (size > DEFAULT_METAINFO_LIMITS.maxTorrentBytes) throw new CliError(`${file} is too large to be a .torrent`);
+  if (size > DEFAULT_METAINFO_LIMITS.maxTorrentBytes)
+    throw new CliError(`${file} is too large to be a .torrent`);
   return parseMetainfo(await readFile(file));
 }
 

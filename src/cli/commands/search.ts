@@ -26,7 +26,9 @@ function clip(text: string, width: number): string {
 }
 
 function table(results: readonly IndexSearchResult[]): string {
-  const lines = [`${'SEED'.padStart(5)} ${'LEECH'.padStart(5)} ${'SIZE'.padStart(10)}  ${clip('NAME', 50)}  INFO-HASH`];
+  const lines = [
+    `${'SEED'.padStart(5)} ${'LEECH'.padStart(5)} ${'SIZE'.padStart(10)}  ${clip('NAME', 50)}  INFO-HASH`,
+  ];
   for (const r of results) {
     const seeds = r.seeders === null ? '?' : String(r.seeders);
     const leech = r.leechers === null ? '?' : String(r.leechers);
