@@ -147,7 +147,7 @@ describe('hostile peers against a downloading session', () => {
     assert.ok(peer, 'peerdrop never dialled the listed peer');
     assert.equal(await peer.waitClosed(5000), true);
     const e = await eventFor(l, listener.address, ['disconnected']);
-    assert.match(e.reason ?? '', /WIRE_WRONG_INFO_HASH|info-hash/i);
+    assert.match(e.reason ?? '', /WIRE_WRONG_INFO_HASH|info-hash|torrent we do not serve/i);
     await completesFromHonestSeeder(l);
   });
 
@@ -242,8 +242,16 @@ describe('hostile peers against a downloading session', () => {
     assert.equal(unchoked, true, 'the seeder never unchoked an interested peer');
     const l = await startLeecher(t);
     const rssBefore = process.memoryUsage().rss;
-    flooder.requestFlood(20_000, PIECE_COUNT, PIECE_LENGTH / 16384);
-    assert.equal(await flooder.waitClosed(10_000), true, 'a 20 000-request flood was not disconnected');
+    // 4000 distinct, valid 1 KiB requests (full-size pieces only): just far too many at once.
+    flooder.requestFlood(4000, { pieceCount: PIECE_COUNT - 1, pieceLength: PIECE_LENGTH, blockLength: 1024 });
+    const closed = await flooder.waitClosed(10_000);
+    assert.equal(
+      closed,
+      true,
+      `a 4000-request flood was not disconnected; got ${flooder.received.length} messages: ${JSON.stringify(
+        flooder.received.slice(0, 8).map((r) => [r.atMs, r.message.id]),
+      )}…, pieces=${flooder.messages(MsgId.Piece).length}, chokes=${flooder.messages(MsgId.Choke).length}`,
+    );
     const e = await eventFor({ events: seederEvents }, flooder.localAddress, ['disconnected']);
     assert.match(e.reason ?? '', /WIRE_REQUEST_FLOOD/);
     // Bounded: at most the per-peer request cap was answered before the close.
@@ -287,9 +295,7 @@ describe('hostile peers against a downloading session', () => {
     );
   });
 
-  test('a smart-ban of one loopback peer does not lock out an honest peer on the same IP', {
-    todo: 'engine: PeerBook.ban bans by IP, so on 127.0.0.1 every later peer is refused (see report)',
-  }, async (t) => {
+  test('a smart-ban of one loopback peer does not lock out an honest peer on the same IP (ip:port ban)', async (t) => {
     const listener = await HostilePeer.listen({
       infoHash,
       pieceCount: PIECE_COUNT,
@@ -307,7 +313,7 @@ describe('hostile peers against a downloading session', () => {
     t.after(() => honest.destroy());
     honest.bitfield(PIECE_COUNT);
     honest.unchoke();
-    await new Promise((r) => setTimeout(r, 500));
+    await honest.waitClosed(2000);
     assert.equal(
       honest.isClosed,
       false,
