@@ -7,9 +7,10 @@ test('index benchmark smoke mode loads 2,000 entries and reports every figure', 
   assert.equal(r.backend, 'sqlite');
   assert.equal(r.entries, 2000);
   assert.equal(r.searches, 50);
-  for (const k of ['publishPerSec', 'searchP50Ms', 'searchP99Ms', 'bytesPerEntry', 'verifyPerSec'] as const) {
+  for (const k of ['publishPerSec', 'bytesPerEntry', 'verifyPerSec'] as const) {
     assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
   }
+  for (const k of ['searchP50Ms', 'searchP99Ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
   assert.ok(r.searchP50Ms <= r.searchP99Ms);
 });
 
