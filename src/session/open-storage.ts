@@ -36,7 +36,9 @@ export async function openTorrentStorage(
   const verifyPiece = async (piece: number, data: Uint8Array) => pieceMatches(metainfo, piece, data);
   let have: Bitfield;
   if (options.isKnownComplete) have = Bitfield.full(metainfo.pieceCount);
-  else have = (await storage.loadResume()) ?? (await storage.checkExisting(verifyPiece, onCheckProgress));
+  else
+    have =
+      (await storage.loadResume(verifyPiece)) ?? (await storage.checkExisting(verifyPiece, onCheckProgress));
   return { storage, have, verifyPiece };
 }
 
@@ -180,13 +182,20 @@ class FileStorage implements TorrentStorage {
     return have;
   }
 
-  async loadResume(): Promise<Bitfield | null> {
+  /**
+   * Trust the resume record for files whose size and mtime are unchanged; for a file changed
+   * behind our back (or still being written when the process was killed), re-hash just the
+   * pieces the record claims in that file. Null when there is no usable record.
+   */
+  async loadResume(verify: (piece: number, data: Uint8Array) => Promise<boolean>): Promise<Bitfield | null> {
     let raw: Uint8Array;
     try {
       raw = await readFile(this.resumePath);
     } catch {
       return null;
     }
+    let have: Bitfield;
+    const changed: number[] = [];
     try {
       const d = decode(raw);
       if (!isDict(d)) return null;
@@ -194,21 +203,42 @@ class FileStorage implements TorrentStorage {
       const files = d.get('files');
       if (!(bits instanceof Uint8Array) || !Array.isArray(files) || files.length !== this.paths.length)
         return null;
+      have = Bitfield.fromBytes(bits, this.m.pieceCount);
       for (let i = 0; i < this.paths.length; i++) {
         const p = this.paths[i];
         const rec = files[i];
         if (!p || !Array.isArray(rec)) continue;
         const st = await stat(p).catch(() => null);
-        if (!st || st.size !== rec[0] || Math.round(st.mtimeMs) !== rec[1]) return null;
+        if (!st || st.size !== rec[0] || Math.round(st.mtimeMs) !== rec[1]) changed.push(i);
       }
-      return Bitfield.fromBytes(bits, this.m.pieceCount);
     } catch {
       return null; // a torn or foreign resume file is never trusted
     }
+    for (const fileIndex of changed) {
+      const f = this.m.files[fileIndex]!;
+      if (f.lengthBytes === 0) continue;
+      const first = Math.floor(f.offsetBytes / this.m.pieceLengthBytes);
+      const last = Math.floor((f.offsetBytes + f.lengthBytes - 1) / this.m.pieceLengthBytes);
+      for (let p = first; p <= last; p++) {
+        if (
+          have.get(p) &&
+          !(await this.readPiece(p).then(
+            (data) => verify(p, data),
+            () => false,
+          ))
+        )
+          have.clear(p);
+      }
+    }
+    return have;
   }
 
+  /**
+   * No fsync of the data first: the resume record must survive `kill -9`, and after a process
+   * crash written data is in the page cache anyway. After a power loss the recorded mtimes no
+   * longer match (or pieces fail re-checks); libtorrent makes the same trade.
+   */
   async saveResume(have: Bitfield): Promise<void> {
-    for (const h of this.handles.values()) await (await h).datasync().catch(() => {});
     const files: [number, number][] = [];
     for (const p of this.paths) {
       const st = p ? await stat(p).catch(() => null) : null;

@@ -59,7 +59,8 @@ export interface TorrentDeps {
 }
 
 const CONNECT_PER_TICK = 10;
-const RESUME_SAVE_INTERVAL_MS = 30_000;
+/** Resume data is small; saving it often keeps a `kill -9` from costing re-checks. */
+const RESUME_SAVE_INTERVAL_MS = 2_000;
 
 /**
  * One torrent's swarm: a coordinator that feeds peer messages to the picker, pipeline,
@@ -169,6 +170,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    if (this.requestRetry) clearTimeout(this.requestRetry);
     const stopping = Promise.allSettled(this.sources.map((s) => s.stop()));
     for (const link of [...this.peers.values()]) link.channel.close('shutdown');
     this.assembler.releaseAll();
@@ -364,7 +366,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     // Download limit: each request spends its bytes up front, so what we ask for is what arrives.
     const budget = Math.min(this.downloadBucket.available(), this.deps.globalDownload.available());
     want = Math.min(want, Math.floor(budget / 16384));
-    if (want <= 0) return;
+    if (want <= 0) {
+      this.retryRequestsLater();
+      return;
+    }
     const peerHas = link.hasAll
       ? this.fullBitfield()
       : (link.bitfield ?? new Bitfield(this.metainfo.pieceCount));
@@ -382,6 +387,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.deps.globalDownload.charge(b.length);
       link.pipeline.onRequestSent(b);
     }
+  }
+
+  private requestRetry: ReturnType<typeof setTimeout> | null = null;
+
+  /** The download limit is spent: ask again when a block's worth of tokens is back (one timer per torrent). */
+  private retryRequestsLater(): void {
+    if (this.requestRetry) return;
+    const waitMs = Math.max(this.downloadBucket.waitFor(16384), this.deps.globalDownload.waitFor(16384), 1);
+    this.requestRetry = setTimeout(() => {
+      this.requestRetry = null;
+      for (const link of this.peers.values()) this.requestBlocks(link);
+    }, waitMs);
+    this.requestRetry.unref();
   }
 
   private fullBitfieldCache: Bitfield | null = null;
