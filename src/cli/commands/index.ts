@@ -11,4 +11,12 @@ import { register as unpublish } from './unpublish.js';
  * Every CLI command, one file each under `src/cli/commands/`. A command module exports a
  * `register(program)` function that adds its subcommand; add it to this list.
  */
-export const commands: ReadonlyArray<(program: Command) => void> = [info, get, seed, indexServer, publish, unpublish, search];
+export const commands: ReadonlyArray<(program: Command) => void> = [
+  info,
+  get,
+  seed,
+  indexServer,
+  publish,
+  unpublish,
+  search,
+];
