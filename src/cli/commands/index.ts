@@ -5,6 +5,7 @@ import { register as info } from './info.js';
 import { register as publish } from './publish.js';
 import { register as search } from './search.js';
 import { register as seed } from './seed.js';
+import { register as tracker } from './tracker.js';
 import { register as unpublish } from './unpublish.js';
 
 /**
@@ -19,4 +20,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   publish,
   unpublish,
   search,
+  tracker,
 ];

@@ -5,6 +5,10 @@ import { parseRawQuery } from '../protocol/http.js';
 /** Passkeys are opaque tokens of URL-safe characters; anything else is not a passkey. */
 const PASSKEY_RE = /^[A-Za-z0-9_.~-]{1,128}$/;
 
+export function isValidPasskey(text: string): boolean {
+  return PASSKEY_RE.test(text);
+}
+
 /**
  * The passkey of a private tracker URL (path and query only): `/announce/<passkey>`,
  * `/scrape/<passkey>` or `?passkey=<passkey>`. The same text arrives over HTTP (the request
