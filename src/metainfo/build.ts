@@ -168,9 +168,11 @@ function fail(code: BuildErrorCode, message: string): never {
 function checkInput(input: BuildTorrentInput): void {
   const problem = pieceLengthProblem(input.pieceLengthBytes);
   if (problem) fail('BUILD_BAD_PIECE_LENGTH', problem);
-  if (input.name === '' || input.name.includes('/')) fail('BUILD_BAD_INPUT', `bad torrent name "${input.name}"`);
+  if (input.name === '' || input.name.includes('/'))
+    fail('BUILD_BAD_INPUT', `bad torrent name "${input.name}"`);
   if (input.files.length === 0) fail('BUILD_BAD_INPUT', 'a torrent needs at least one file');
-  if (input.isSingleFile && input.files.length !== 1) fail('BUILD_BAD_INPUT', 'a single-file torrent has one file');
+  if (input.isSingleFile && input.files.length !== 1)
+    fail('BUILD_BAD_INPUT', 'a single-file torrent has one file');
   for (const f of input.files) {
     if (!Number.isSafeInteger(f.lengthBytes) || f.lengthBytes < 0)
       fail('BUILD_BAD_INPUT', `bad length for ${f.path.join('/')}`);
@@ -231,13 +233,15 @@ function fileTree(input: BuildTorrentInput): Map<string, BEncodable> {
       const key = binaryKey(component);
       const existing = node.get(key);
       if (i === path.length - 1) {
-        if (existing !== undefined) fail('BUILD_BAD_INPUT', `duplicate or conflicting path ${path.join('/')}`);
+        if (existing !== undefined)
+          fail('BUILD_BAD_INPUT', `duplicate or conflicting path ${path.join('/')}`);
         node.set(key, new Map([['', leaf]]));
         return;
       }
       if (existing === undefined) node.set(key, new Map<string, BEncodable>());
       const child = node.get(key);
-      if (!(child instanceof Map) || child.has('')) fail('BUILD_BAD_INPUT', `${path.join('/')}: a file is also a folder`);
+      if (!(child instanceof Map) || child.has(''))
+        fail('BUILD_BAD_INPUT', `${path.join('/')}: a file is also a folder`);
       node = child as Map<string, BEncodable>;
     });
   }

@@ -76,7 +76,11 @@ export function leafHashes(data: Uint8Array): Uint8Array[] {
  * right to `width` nodes (a power of two ≥ nodes.length; default the next power of two) with
  * the zero-subtree root of that height.
  */
-export function merkleRoot(nodes: readonly Uint8Array[], width = nextPowerOfTwo(nodes.length), padHeight = 0): Uint8Array {
+export function merkleRoot(
+  nodes: readonly Uint8Array[],
+  width = nextPowerOfTwo(nodes.length),
+  padHeight = 0,
+): Uint8Array {
   if (nodes.length === 0) throw new RangeError('merkle tree of no nodes');
   if (width < nodes.length || nextPowerOfTwo(width) !== width) throw new RangeError(`bad width ${width}`);
   let level: Uint8Array[] = [...nodes];
@@ -118,7 +122,8 @@ export function pieceNode(pieceLeaves: readonly Uint8Array[], pieceLengthBytes: 
  */
 export function rootFromPieceLayer(layer: Uint8Array, pieceLengthBytes: number): Uint8Array {
   const nodes: Uint8Array[] = [];
-  for (let i = 0; i < layer.length; i += MERKLE_HASH_BYTES) nodes.push(layer.subarray(i, i + MERKLE_HASH_BYTES));
+  for (let i = 0; i < layer.length; i += MERKLE_HASH_BYTES)
+    nodes.push(layer.subarray(i, i + MERKLE_HASH_BYTES));
   return merkleRoot(nodes, nextPowerOfTwo(nodes.length), log2(pieceLengthBytes / MERKLE_BLOCK_BYTES));
 }
 

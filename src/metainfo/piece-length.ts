@@ -35,9 +35,11 @@ export function autoPieceLength(totalLengthBytes: number): number {
 export function pieceLengthProblem(pieceLengthBytes: number): string | null {
   const n = pieceLengthBytes;
   if (!Number.isSafeInteger(n) || n <= 0) return `piece length ${n} is not a positive integer`;
-  if (n > MAX_CREATE_PIECE_LENGTH_BYTES) return `piece length ${n} is above ${MAX_CREATE_PIECE_LENGTH_BYTES} (256 MiB)`;
+  if (n > MAX_CREATE_PIECE_LENGTH_BYTES)
+    return `piece length ${n} is above ${MAX_CREATE_PIECE_LENGTH_BYTES} (256 MiB)`;
   if ((n & (n - 1)) !== 0) return `piece length ${n} is not a power of two`;
-  if (n < MIN_CREATE_PIECE_LENGTH_BYTES) return `piece length ${n} is below ${MIN_CREATE_PIECE_LENGTH_BYTES} (16 KiB)`;
+  if (n < MIN_CREATE_PIECE_LENGTH_BYTES)
+    return `piece length ${n} is below ${MIN_CREATE_PIECE_LENGTH_BYTES} (16 KiB)`;
   return null;
 }
 

@@ -9,14 +9,25 @@ import {
   type TorrentOptions,
 } from '../metainfo/build.js';
 import { magnetFromMetainfo } from '../metainfo/magnet.js';
-import { fileMerkleFromPieceRoots, MERKLE_BLOCK_BYTES, MERKLE_HASH_BYTES, merkleRoot } from '../metainfo/merkle.js';
+import {
+  fileMerkleFromPieceRoots,
+  MERKLE_BLOCK_BYTES,
+  MERKLE_HASH_BYTES,
+  merkleRoot,
+} from '../metainfo/merkle.js';
 import { parseMetainfo } from '../metainfo/parse.js';
 import { autoPieceLength, pieceLengthProblem } from '../metainfo/piece-length.js';
 import type { TorrentVersion } from '../metainfo/types.js';
 import { type ContentFile, CreateTorrentError, walkContent } from './create/walk.js';
 import { createHashPool, type FileRange, type HashPool } from './hash-pool.js';
 
-export { type Content, type ContentFile, CreateTorrentError, type CreateErrorCode, walkContent } from './create/walk.js';
+export {
+  type Content,
+  type ContentFile,
+  type CreateErrorCode,
+  CreateTorrentError,
+  walkContent,
+} from './create/walk.js';
 
 /**
  * `peerdrop create`: walk a file or folder, hash it in worker threads and build the `.torrent`.
@@ -90,7 +101,8 @@ export async function createTorrent(
     const progress = new ProgressCounter(totalBytes, version === 'hybrid' ? 2 : 1, options.onProgress);
     const hashed: HashedContent = { pieceHashes: undefined, merkle: [] };
     if (version !== 'v1') hashed.merkle = await hashV2(pool, files, pieceLength, progress, options.signal);
-    if (version !== 'v2') hashed.pieceHashes = await hashV1(pool, files, pieceLength, version, progress, options.signal);
+    if (version !== 'v2')
+      hashed.pieceHashes = await hashV1(pool, files, pieceLength, version, progress, options.signal);
     const buildFiles: BuildFile[] = files.map((f, i) => ({
       path: f.path,
       lengthBytes: f.lengthBytes,
@@ -190,7 +202,11 @@ async function hashV1(
   const out = new Uint8Array(pieceCount * 20);
   if (version === 'v1') {
     let at = 0;
-    for await (const { digest } of pool.hashPiecesIter({ algorithm: 'sha1', pieces: linearPieces(files, pieceLength), signal })) {
+    for await (const { digest } of pool.hashPiecesIter({
+      algorithm: 'sha1',
+      pieces: linearPieces(files, pieceLength),
+      signal,
+    })) {
       out.set(digest!, at);
       at += 20;
       progress.add(pieceLength);
@@ -214,7 +230,11 @@ async function hashV1(
       }
     }
   }
-  for await (const { index, digest } of pool.hashPiecesIter({ algorithm: 'sha1', pieces: pieces(), signal })) {
+  for await (const { index, digest } of pool.hashPiecesIter({
+    algorithm: 'sha1',
+    pieces: pieces(),
+    signal,
+  })) {
     out.set(digest!, indices[index]! * 20);
     progress.add(pieceLength);
   }
@@ -241,7 +261,8 @@ async function hashTails(
       let got = 0;
       while (got < length) {
         const { bytesRead } = await fh.read(buffer, got, length - got, t.offset + got);
-        if (bytesRead === 0) throw new CreateTorrentError('CREATE_IO', `${t.file.fsPath} shrank while hashing`);
+        if (bytesRead === 0)
+          throw new CreateTorrentError('CREATE_IO', `${t.file.fsPath} shrank while hashing`);
         got += bytesRead;
       }
     } finally {
@@ -271,16 +292,28 @@ async function hashV2(
     }
   }
   const roots: Uint8Array[][] = files.map(() => []);
-  for await (const { index, digest } of pool.hashPiecesIter({ algorithm: 'sha256', mode: 'blocks', pieces: pieces(), signal })) {
+  for await (const { index, digest } of pool.hashPiecesIter({
+    algorithm: 'sha256',
+    mode: 'blocks',
+    pieces: pieces(),
+    signal,
+  })) {
     const leaves: Uint8Array[] = [];
-    for (let at = 0; at < digest!.length; at += MERKLE_HASH_BYTES) leaves.push(digest!.subarray(at, at + MERKLE_HASH_BYTES));
+    for (let at = 0; at < digest!.length; at += MERKLE_HASH_BYTES)
+      leaves.push(digest!.subarray(at, at + MERKLE_HASH_BYTES));
     roots[owner[index]!]!.push(merkleRoot(leaves));
     progress.add((leaves.length - 1) * MERKLE_BLOCK_BYTES + MERKLE_BLOCK_BYTES);
   }
   return files.map((f, i) => {
     if (f.lengthBytes === 0) return {};
     const lastPieceBytes = f.lengthBytes - (roots[i]!.length - 1) * pieceLength;
-    const m = fileMerkleFromPieceRoots(roots[i]!, Math.ceil(lastPieceBytes / MERKLE_BLOCK_BYTES), pieceLength);
-    return m.pieceLayer.length > 0 ? { piecesRoot: m.root, pieceLayer: m.pieceLayer } : { piecesRoot: m.root };
+    const m = fileMerkleFromPieceRoots(
+      roots[i]!,
+      Math.ceil(lastPieceBytes / MERKLE_BLOCK_BYTES),
+      pieceLength,
+    );
+    return m.pieceLayer.length > 0
+      ? { piecesRoot: m.root, pieceLayer: m.pieceLayer }
+      : { piecesRoot: m.root };
   });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as create } from './create.js';
 import { register as get } from './get.js';
 import { register as indexServer } from './index-command.js';
 import { register as info } from './info.js';
@@ -13,6 +14,7 @@ import { register as unpublish } from './unpublish.js';
  * `register(program)` function that adds its subcommand; add it to this list.
  */
 export const commands: ReadonlyArray<(program: Command) => void> = [
+  create,
   info,
   get,
   seed,

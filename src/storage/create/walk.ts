@@ -112,7 +112,10 @@ async function walkDir(
   for (const raw of names) {
     const component = decodeUtf8Strict(raw);
     if (component === null) {
-      throw new CreateTorrentError('CREATE_BAD_FILENAME', `file name is not valid UTF-8 in ${dir}: ${raw.toString('hex')}`);
+      throw new CreateTorrentError(
+        'CREATE_BAD_FILENAME',
+        `file name is not valid UTF-8 in ${dir}: ${raw.toString('hex')}`,
+      );
     }
     const fsPath = join(dir, component);
     const st = await statOrThrow(fsPath);
@@ -120,7 +123,10 @@ async function walkDir(
     if (st.isDirectory()) {
       const id = `${st.dev}:${st.ino}`;
       if (ancestors.includes(id)) {
-        throw new CreateTorrentError('CREATE_SYMLINK_LOOP', `symbolic link loop: ${fsPath} leads back to a parent folder`);
+        throw new CreateTorrentError(
+          'CREATE_SYMLINK_LOOP',
+          `symbolic link loop: ${fsPath} leads back to a parent folder`,
+        );
       }
       await walkDir(fsPath, path, [...ancestors, id], out, signal);
     } else if (st.isFile()) {
