@@ -23,7 +23,7 @@ import {
   type WorkerResponse,
 } from './hash-protocol.js';
 
-export type { FileRange, HashAlgorithm, HashMode } from './hash-protocol.js';
+export { type FileRange, type HashAlgorithm, type HashMode, ZERO_FILL_PATH } from './hash-protocol.js';
 
 /** Buffers up to this size are hashed inline: a worker round trip costs more than the hash. */
 const INLINE_DIGEST_BYTES = 64 * 1024;

@@ -8,7 +8,10 @@ export type HashAlgorithm = 'sha1' | 'sha256';
 /** `piece`: one digest per piece. `blocks`: SHA-256 of every 16 KiB block (BEP 52 leaves). */
 export type HashMode = 'piece' | 'blocks';
 
-/** A byte range of a file on disk. */
+/** A range whose `path` is this reads as zeros (BEP 47 padding files never touch disk). */
+export const ZERO_FILL_PATH = '';
+
+/** A byte range of a file on disk (or zeros, with `ZERO_FILL_PATH`). */
 export interface FileRange {
   readonly path: string;
   readonly offset: number;

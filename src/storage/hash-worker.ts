@@ -13,6 +13,7 @@ import {
   LEAF_BLOCK_BYTES,
   type WorkerRequest,
   type WorkerResponse,
+  ZERO_FILL_PATH,
 } from './hash-protocol.js';
 
 /** Large reads amortise syscalls; 4 MiB keeps the worker's memory small and fixed. */
@@ -21,6 +22,9 @@ const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 const MAX_OPEN_FILES = 16;
 
 class MissingData extends Error {}
+
+/** Ranges with this path are zeros (BEP 47 padding), never read from disk. */
+const ZERO_FILL = new Uint8Array(64 * 1024);
 
 /** Serves byte ranges from a window of one file held in a reused buffer. */
 class WindowReader {
@@ -35,6 +39,7 @@ class WindowReader {
 
   /** Feed `range` to `sink` in chunks; throws `MissingData` if the file is absent or short. */
   read(range: FileRange, sink: (chunk: Uint8Array) => void): void {
+    if (range.path === ZERO_FILL_PATH) return zeroFill(range.length, sink);
     const stop = range.offset + range.length;
     let pos = range.offset;
     while (pos < stop) {
@@ -84,6 +89,11 @@ class WindowReader {
     this.fds.set(path, fd);
     return fd;
   }
+}
+
+function zeroFill(length: number, sink: (chunk: Uint8Array) => void): void {
+  for (let left = length; left > 0; left -= ZERO_FILL.length)
+    sink(ZERO_FILL.subarray(0, Math.min(left, ZERO_FILL.length)));
 }
 
 /** Splits a piece's byte stream into 16 KiB blocks and writes each block's SHA-256. */
