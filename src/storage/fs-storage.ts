@@ -160,6 +160,12 @@ export class FsStorage implements Storage {
     return out;
   }
 
+  /** The path on disk of file `fileIndex` (through `safeJoin`). */
+  async filePath(fileIndex: number): Promise<string> {
+    checkFileIndex(this.fileMap, fileIndex);
+    return this.pathOf(fileIndex);
+  }
+
   /**
    * The file ranges (paths on disk) that make up `piece`, for hashing in a worker: padding as
    * zero-fill ranges, bytes of absent skipped files in the parts file.
