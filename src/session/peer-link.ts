@@ -23,7 +23,9 @@ export class PeerLink {
   readonly allowedFast = new Set<number>();
   /** Requests the peer made of us, in order (bounded by the wire layer's reqq cap). */
   readonly uploadQueue: BlockRef[] = [];
-  isUploading = false;
+  /** Block reads under way for this peer, and whether the upload limit made it wait. */
+  uploadsInFlight = 0;
+  isUploadWaiting = false;
   readonly connectedAtMs: number;
   lastBlockAtMs: number | null = null;
   unchokedSinceMs: number | null = null;

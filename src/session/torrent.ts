@@ -17,6 +17,7 @@ import { type BlockRef, type Message, MsgId, pieceIndex } from '../wire/messages
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
+import { ReadCache } from './read-cache.js';
 import { TorrentExtensions } from './torrent-extensions.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStatus } from './torrent-types.js';
 import { Uploader } from './uploader.js';
@@ -59,6 +60,8 @@ export interface TorrentDeps {
 }
 
 const CONNECT_PER_TICK = 10;
+/** Whole pieces kept for serving uploads. */
+const READ_CACHE_BYTES = 32 * 1024 * 1024;
 /** Resume data is small; saving it often keeps a `kill -9` from costing re-checks. */
 const RESUME_SAVE_INTERVAL_MS = 2_000;
 
@@ -77,6 +80,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly extensions: TorrentExtensions;
   private readonly downloadBucket: TokenBucket;
   private readonly uploader: Uploader;
+  private readonly readCache: ReadCache;
   private readonly downloadMeter: RateMeter;
   private readonly uploadMeter: RateMeter;
   private state: TorrentState = 'checking';
@@ -121,13 +125,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.downloadBucket = new TokenBucket(clock, options.downloadLimit ?? Number.POSITIVE_INFINITY);
     this.downloadMeter = new RateMeter(clock);
     this.uploadMeter = new RateMeter(clock);
+    this.readCache = new ReadCache((p) => deps.storage.readPiece(p), pieceLength, READ_CACHE_BYTES);
     this.uploader = new Uploader({
       clock,
       random,
       settings: { ...DEFAULT_CHOKER_SETTINGS, ...deps.chokerSettings },
       buckets: [new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY), deps.globalUpload],
       meter: this.uploadMeter,
-      readBlock: (piece, offset, length) => deps.storage.readBlock(piece, offset, length),
+      readBlock: (piece, offset, length) => this.readCache.readBlock(piece, offset, length),
       isAttached: (link) => this.peers.get(link.id) === link,
       isSeeding: () => this.state === 'seeding',
       hasPiece: (piece) => this.picker.hasPiece(piece),
@@ -330,6 +335,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private onBitfield(link: PeerLink, bits: Bitfield): void {
+    // A later piece set adds to what the peer announced before (see the wire layer).
+    if (link.bitfield) for (const p of link.bitfield) bits.set(p);
     link.bitfield = bits;
     this.picker.onPeerBitfield(link.id, bits);
     this.updateInterest(link);

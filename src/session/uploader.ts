@@ -8,6 +8,8 @@ import type { PeerLink } from './peer-link.js';
 
 /** BEP 3: re-run the choker every 10 seconds (and at once when a slot frees up). */
 const CHOKE_INTERVAL_MS = 10_000;
+/** Block reads in flight per peer. */
+const MAX_READS_IN_FLIGHT = 16;
 
 export interface UploaderDeps {
   readonly clock: Clock;
@@ -64,39 +66,44 @@ export class Uploader {
     if (i >= 0) link.uploadQueue.splice(i, 1);
   }
 
-  /** Serve queued requests while the socket is writable and the upload limits allow. */
+  /**
+   * Serve queued requests while the socket is writable and the upload limits allow. Several
+   * reads per peer run at once (blocks may go out in any order), so a fast peer is not held to
+   * one disk round trip per block.
+   */
   pump(link: PeerLink): void {
-    if (link.isUploading) return;
-    const next = link.uploadQueue[0];
-    if (!next || !link.channel.isWritable || link.amChoking) return;
-    const waitMs = Math.max(0, ...this.deps.buckets.map((b) => b.waitFor(next.length)));
-    if (waitMs > 0) {
-      link.isUploading = true;
-      setTimeout(() => {
-        link.isUploading = false;
-        this.pump(link);
-      }, waitMs).unref();
-      return;
+    while (link.uploadsInFlight < MAX_READS_IN_FLIGHT && !link.isUploadWaiting) {
+      const next = link.uploadQueue[0];
+      if (!next || !link.channel.isWritable || link.amChoking) return;
+      const waitMs = Math.max(0, ...this.deps.buckets.map((b) => b.waitFor(next.length)));
+      if (waitMs > 0) {
+        link.isUploadWaiting = true;
+        setTimeout(() => {
+          link.isUploadWaiting = false;
+          this.pump(link);
+        }, waitMs).unref();
+        return;
+      }
+      link.uploadQueue.shift();
+      link.uploadsInFlight++;
+      for (const b of this.deps.buckets) b.charge(next.length);
+      this.deps.readBlock(next.piece, next.offset, next.length).then(
+        (data) => {
+          link.uploadsInFlight--;
+          if (!this.deps.isAttached(link) || link.amChoking) return;
+          if (link.channel.sendPiece(next.piece, next.offset, data)) {
+            link.uploadMeter.add(data.length);
+            this.deps.meter.add(data.length);
+            this.deps.onUploaded(data.length);
+          }
+          this.pump(link);
+        },
+        (err: unknown) => {
+          link.uploadsInFlight--;
+          this.deps.onStorageError(err);
+        },
+      );
     }
-    link.uploadQueue.shift();
-    link.isUploading = true;
-    for (const b of this.deps.buckets) b.charge(next.length);
-    this.deps.readBlock(next.piece, next.offset, next.length).then(
-      (data) => {
-        link.isUploading = false;
-        if (!this.deps.isAttached(link) || link.amChoking) return;
-        if (link.channel.sendPiece(next.piece, next.offset, data)) {
-          link.uploadMeter.add(data.length);
-          this.deps.meter.add(data.length);
-          this.deps.onUploaded(data.length);
-        }
-        this.pump(link);
-      },
-      (err: unknown) => {
-        link.isUploading = false;
-        this.deps.onStorageError(err);
-      },
-    );
   }
 
   /** Run the choker if its interval passed (or it was invalidated), and apply its decision. */

@@ -223,10 +223,11 @@ test('fast-extension messages from a peer that did not negotiate fast close the 
   assert.equal(h.p.reason?.code, 'WIRE_FAST_NOT_NEGOTIATED');
 });
 
-test('a second bitfield is unexpected', () => {
+test('a later piece set (aria2 sends have-none, then a bitfield) is merged, not fatal', () => {
   const h = harness();
   h.p.receive(concatBytes([remoteHandshake(), frames({ id: MsgId.HaveNone }, { id: MsgId.HaveAll })]));
-  assert.equal(h.p.reason?.code, 'WIRE_UNEXPECTED_MESSAGE');
+  assert.equal(h.p.reason, null);
+  assert.equal(h.p.peerBitfield?.hasAll(), true);
 });
 
 test('an unrequested piece from a fast peer closes with WIRE_UNSOLICITED_PIECE', () => {

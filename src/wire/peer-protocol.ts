@@ -479,8 +479,9 @@ export class PeerProtocol {
     if (msg.id !== MsgId.Bitfield && !this.isFast) {
       throw new WireError('WIRE_FAST_NOT_NEGOTIATED', 'have-all/have-none without the fast extension');
     }
-    // BEP 3/6: exactly one piece-set message, immediately after the handshake.
-    if (this.hasReceivedPieceSet) throw new WireError('WIRE_UNEXPECTED_MESSAGE', 'a second bitfield');
+    // BEP 3/6 want one piece-set message right after the handshake, but real clients send
+    // more (aria2: have-none, later a bitfield). Pieces are only ever added, so a later set is
+    // merged (union) with what we know instead of closing an honest connection.
     this.hasReceivedPieceSet = true;
     if (msg.id === MsgId.Bitfield) this.pendingBitfield = msg.bits.slice();
     else this.isPendingHaveAll = msg.id === MsgId.HaveAll;
