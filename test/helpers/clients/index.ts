@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,21 @@ export interface RunningClient extends Managed {
 
 const LT_SCRIPT = fileURLToPath(new URL('./lt_client.py', import.meta.url));
 
+/** The `/usr/bin/python3` argument list for {@link startLibtorrent} (benchmarks wrap it in `/usr/bin/time`). */
+export function libtorrentArgs(opts: {
+  mode: 'seed' | 'leech';
+  torrentPath: string;
+  dir: string;
+  port: number;
+  peers?: readonly string[];
+  maxSeconds?: number;
+}): string[] {
+  const args = [LT_SCRIPT, opts.mode, opts.torrentPath, opts.dir, String(opts.port)];
+  for (const p of opts.peers ?? []) args.push('--peer', p);
+  args.push('--max-seconds', String(opts.maxSeconds ?? 120));
+  return args;
+}
+
 /** libtorrent (python3-libtorrent). Seed: waits for `SEEDING`. Leech: prints `DONE` and exits. */
 export async function startLibtorrent(opts: {
   mode: 'seed' | 'leech';
@@ -26,26 +41,23 @@ export async function startLibtorrent(opts: {
   maxSeconds?: number;
 }): Promise<RunningClient> {
   const port = opts.port ?? (await freePort());
-  const args = [LT_SCRIPT, opts.mode, opts.torrentPath, opts.dir, String(port)];
-  for (const p of opts.peers ?? []) args.push('--peer', p);
-  args.push('--max-seconds', String(opts.maxSeconds ?? 120));
+  const args = libtorrentArgs({ ...opts, port });
   const proc = startProcess('/usr/bin/python3', args);
   await proc.waitFor(/LISTENING \d+/, 15_000);
   return Object.assign(proc, { port });
 }
 
-/** aria2c. Leech exits when done (`--seed-time=0`); seed checks data first (`-V`). */
-export async function startAria2(opts: {
+/** The `/usr/bin/aria2c` argument list for {@link startAria2} (benchmarks wrap it in `/usr/bin/time`). */
+export function aria2Args(opts: {
   mode: 'seed' | 'leech';
   torrentPath: string;
   dir: string;
-  port?: number;
+  port: number;
   extraArgs?: readonly string[];
-}): Promise<RunningClient> {
-  const port = opts.port ?? (await freePort());
+}): string[] {
   const common = [
     `--dir=${opts.dir}`,
-    `--listen-port=${port}`,
+    `--listen-port=${opts.port}`,
     '--enable-dht=false',
     '--enable-dht6=false',
     '--bt-enable-lpd=false',
@@ -58,7 +70,19 @@ export async function startAria2(opts: {
     '--bt-stop-timeout=120',
   ];
   const modeArgs = opts.mode === 'seed' ? ['-V', '--seed-ratio=0.0'] : ['--seed-time=0'];
-  const proc = startProcess('/usr/bin/aria2c', [...common, ...modeArgs, ...(opts.extraArgs ?? []), opts.torrentPath]);
+  return [...common, ...modeArgs, ...(opts.extraArgs ?? []), opts.torrentPath];
+}
+
+/** aria2c. Leech exits when done (`--seed-time=0`); seed checks data first (`-V`). */
+export async function startAria2(opts: {
+  mode: 'seed' | 'leech';
+  torrentPath: string;
+  dir: string;
+  port?: number;
+  extraArgs?: readonly string[];
+}): Promise<RunningClient> {
+  const port = opts.port ?? (await freePort());
+  const proc = startProcess('/usr/bin/aria2c', aria2Args({ ...opts, port }));
   return Object.assign(proc, { port });
 }
 
@@ -104,13 +128,15 @@ export async function startTransmission(opts: {
     String(port),
     opts.torrentPath,
   ]);
+  // The private config dir (settings, resume files) goes with the process.
+  proc.child.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
   return Object.assign(proc, { port });
 }
 
 /** opentracker with a whitelist (Debian's build refuses unknown info-hashes). */
-export async function startOpentracker(infoHashesHex: readonly string[]): Promise<
-  Managed & { port: number; announceUrl: string; udpAnnounceUrl: string }
-> {
+export async function startOpentracker(
+  infoHashesHex: readonly string[],
+): Promise<Managed & { port: number; announceUrl: string; udpAnnounceUrl: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'peerdrop-ot-'));
   chmodSync(dir, 0o755);
@@ -149,7 +175,8 @@ async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
