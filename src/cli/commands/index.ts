@@ -6,6 +6,7 @@ import { register as info } from './info.js';
 import { register as publish } from './publish.js';
 import { register as search } from './search.js';
 import { register as seed } from './seed.js';
+import { register as share } from './share.js';
 import { register as tracker } from './tracker.js';
 import { register as unpublish } from './unpublish.js';
 
@@ -18,6 +19,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   info,
   get,
   seed,
+  share,
   indexServer,
   publish,
   unpublish,

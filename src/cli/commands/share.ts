@@ -1,0 +1,97 @@
+import { writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Session } from '../../session/session.js';
+import { createTorrent } from '../../storage/create-torrent.js';
+import { printJsonLine, usageError } from '../output.js';
+import { followTransfer } from '../transfer.js';
+
+interface ShareOptions {
+  output?: string;
+  tracker: string[];
+  port?: string;
+  host: string;
+  private?: boolean;
+  peer: string[];
+  json?: boolean;
+}
+
+/**
+ * `peerdrop share <file-or-folder>`: hash it into a torrent, seed it at once (the data was just
+ * hashed, so it is not checked again), and print the magnet link for others to `peerdrop get`.
+ */
+export function register(program: Command): void {
+  program
+    .command('share')
+    .description('make a torrent of a file or folder, seed it, and print its magnet link')
+    .argument('<file-or-folder>', 'what to share')
+    .option('-o, --output <file>', 'also write the .torrent here')
+    .option('--tracker <url>', 'announce to this tracker (repeatable)', collect, [])
+    .option('--private', 'BEP 27 private torrent (trackers only)')
+    .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option('--json', 'one JSON event per line on stdout')
+    .action(async (input: string, opts: ShareOptions) => {
+      process.exitCode = await runShare(input, opts);
+    });
+}
+
+async function runShare(input: string, opts: ShareOptions): Promise<number> {
+  const port = opts.port === undefined ? 0 : Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw usageError(`--port: ${opts.port} is not a port number`);
+  const path = resolve(input);
+  const created = await createTorrent(path, {
+    announceTiers: opts.tracker.map((t) => [t]),
+    isPrivate: opts.private ?? false,
+    createdBy: 'peerdrop 0.1.0',
+    creationDate: Math.floor(Date.now() / 1000),
+  });
+  if (opts.output) await writeFile(opts.output, created.torrentBytes);
+  const session = new Session({ host: opts.host, port });
+  try {
+    // The torrent's name is the file or folder's own name, so its parent is the data folder.
+    const handle = await session.add(created.torrentBytes, {
+      dir: dirname(path),
+      isKnownComplete: true,
+      peers: opts.peer,
+    });
+    if (opts.json)
+      printJsonLine({
+        event: 'shared',
+        name: created.name,
+        infoHash: hex(created.infoHash),
+        magnet: created.magnet,
+        port: session.port,
+      });
+    else {
+      process.stderr.write(`sharing ${basename(path)} on port ${session.port}; others can run:\n`);
+      process.stdout.write(`${created.magnet}\n`);
+      const hint = `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`;
+      process.stderr.write(`  peerdrop get '${hint}'\n`);
+    }
+    return await followTransfer(session, handle, { isJson: opts.json ?? false, keepSeeding: true });
+  } catch (err) {
+    await session.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** An address peers on this machine or network can dial (x.pe hint; trackers/DHT find us otherwise). */
+function reachableHost(bound: string): string {
+  if (bound !== '0.0.0.0' && bound !== '::') return bound.includes(':') ? `[${bound}]` : bound;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function hex(b: Uint8Array | null): string | null {
+  return b ? Buffer.from(b).toString('hex') : null;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
