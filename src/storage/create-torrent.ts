@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import {
   type BuildFile,
   buildTorrent,
@@ -18,8 +16,8 @@ import {
 import { parseMetainfo } from '../metainfo/parse.js';
 import { autoPieceLength, pieceLengthProblem } from '../metainfo/piece-length.js';
 import type { TorrentVersion } from '../metainfo/types.js';
-import { type ContentFile, CreateTorrentError, walkContent } from './create/walk.js';
-import { createHashPool, type FileRange, type HashPool } from './hash-pool.js';
+import { type ContentFile, walkContent } from './create/walk.js';
+import { createHashPool, type FileRange, type HashPool, ZERO_FILL_PATH } from './hash-pool.js';
 
 export {
   type Content,
@@ -37,9 +35,8 @@ export {
  * themselves, 20 bytes a piece, are the only thing that does). Order and layout follow
  * `src/metainfo/build.ts` (mktorrent for v1, libtorrent for v2 and hybrid).
  *
- * Hybrid: the v2 pass hashes 16 KiB blocks of each file; the v1 pass hashes the pieces. The last
- * piece of a file followed by BEP 47 padding covers zeros that are not in any file, so those
- * pieces are read here (one reused buffer of one piece) and hashed with the zeros appended.
+ * Hybrid: the v2 pass hashes 16 KiB blocks of each file; the v1 pass hashes the pieces, where
+ * the last piece of a file followed by BEP 47 padding ends with zero-fill ranges (never read).
  */
 
 export interface CreateProgress {
@@ -178,13 +175,6 @@ function* linearPieces(files: readonly ContentFile[], pieceLength: number): Gene
   if (filled > 0) yield piece;
 }
 
-/** Hybrid: a file's last piece when padding follows it (hashed here with the zeros). */
-interface TailPiece {
-  readonly index: number;
-  readonly file: ContentFile;
-  readonly offset: number;
-}
-
 async function hashV1(
   pool: HashPool,
   files: readonly ContentFile[],
@@ -213,20 +203,18 @@ async function hashV1(
     }
     return out;
   }
-  // Hybrid: every file starts on a piece boundary, so each piece belongs to one file.
+  // Hybrid: every file starts on a piece boundary, so each piece belongs to one file; a file's
+  // last piece ends with the zeros of the BEP 47 padding that follows it.
   const indices: number[] = [];
-  const tails: TailPiece[] = [];
   function* pieces(): Generator<FileRange[]> {
     for (const [i, f] of files.entries()) {
       const first = layout.offsets[i]! / pieceLength;
       for (let off = 0, k = 0; off < f.lengthBytes; off += pieceLength, k++) {
         const length = Math.min(pieceLength, f.lengthBytes - off);
-        if (length < pieceLength && layout.padAfter[i]! > 0) {
-          tails.push({ index: first + k, file: f, offset: off });
-          continue;
-        }
         indices.push(first + k);
-        yield [{ path: f.fsPath, offset: off, length }];
+        const pad = length < pieceLength ? layout.padAfter[i]! : 0;
+        const data = { path: f.fsPath, offset: off, length };
+        yield pad > 0 ? [data, { path: ZERO_FILL_PATH, offset: 0, length: pad }] : [data];
       }
     }
   }
@@ -238,40 +226,7 @@ async function hashV1(
     out.set(digest!, indices[index]! * 20);
     progress.add(pieceLength);
   }
-  await hashTails(tails, pieceLength, out, progress, signal);
   return out;
-}
-
-async function hashTails(
-  tails: readonly TailPiece[],
-  pieceLength: number,
-  out: Uint8Array,
-  progress: ProgressCounter,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  if (tails.length === 0) return;
-  const buffer = Buffer.alloc(pieceLength);
-  for (const t of tails) {
-    signal?.throwIfAborted();
-    const length = t.file.lengthBytes - t.offset;
-    const fh = await open(t.file.fsPath, 'r').catch((err: unknown) => {
-      throw new CreateTorrentError('CREATE_IO', `cannot open ${t.file.fsPath}`, { cause: err });
-    });
-    try {
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buffer, got, length - got, t.offset + got);
-        if (bytesRead === 0)
-          throw new CreateTorrentError('CREATE_IO', `${t.file.fsPath} shrank while hashing`);
-        got += bytesRead;
-      }
-    } finally {
-      await fh.close();
-    }
-    buffer.fill(0, length);
-    out.set(createHash('sha1').update(buffer).digest(), t.index * 20);
-    progress.add(length);
-  }
 }
 
 /** v2: per file, the 16 KiB block leaves of each piece, combined into roots and piece layers. */
