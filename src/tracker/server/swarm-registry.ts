@@ -2,6 +2,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
 import type { AnnounceRequest, ScrapeStats } from '../protocol/announce.js';
 import { type AddressFamily, encodeCompactPeers, formatIpv4, formatIpv6 } from '../protocol/compact.js';
+import { PeerList } from './peer-list.js';
 
 /**
  * The tracker's pure core: torrents → peers, and announce → peer list. Both transports (HTTP
@@ -13,8 +14,9 @@ import { type AddressFamily, encodeCompactPeers, formatIpv4, formatIpv6 } from '
  *  - per torrent, two halves kept apart: IPv4 peers and IPv6 peers (`peers` / `peers6`);
  *  - per half, `byId` (peer id → peer) in least-recently-announced order (a re-announce
  *    re-inserts the entry), so expiry and eviction read the stalest entries first, in O(1);
- *  - per half, `seeders` and `leechers` arrays (swap-remove, each peer knows its index) so a
- *    random selection never scans the swarm and a seeder is never sent seeders;
+ *  - per half, `seeders` and `leechers` lists (swap-remove, each peer knows its index, compact
+ *    addresses and last-seen times in contiguous typed arrays, see peer-list.ts) so a random
+ *    selection never scans the swarm, never chases pointers, and a seeder is never sent seeders;
  *  - torrents themselves in least-recently-announced order, for torrent and total-peer caps.
  *
  * Invariants: `totalPeers` equals the number of peers in all halves; a peer is in exactly one
@@ -43,8 +45,8 @@ export interface SwarmPeer {
 
 interface SwarmHalf {
   readonly byId: Map<string, SwarmPeer>;
-  readonly seeders: SwarmPeer[];
-  readonly leechers: SwarmPeer[];
+  readonly seeders: PeerList<SwarmPeer>;
+  readonly leechers: PeerList<SwarmPeer>;
 }
 
 interface Torrent {
@@ -117,6 +119,8 @@ export interface AnnounceResult {
   readonly incomplete: number;
   /** Peers of the requester's family only; never the requester; no seeders for a seeder. */
   readonly peers: readonly SwarmPeer[];
+  /** The same peers' compact addresses back to back (6 or 18 bytes each), ready for the wire. */
+  readonly compactPeers: Uint8Array;
   readonly family: AddressFamily;
 }
 
@@ -153,10 +157,24 @@ export function normalizeRemote(host: string): { host: string; family: AddressFa
   return { host, family: host.includes(':') ? 6 : 4 };
 }
 
-/** The compact form of `host:port` as a binary string, via the protocol codec; null if not an IP. */
+const ipCaches = { 4: new Map<string, string | null>(), 6: new Map<string, string | null>() };
+const IP_CACHE_SIZE = 4096;
+
+/**
+ * The compact form of `host:port` as a binary string, via the protocol codec; null if not an
+ * IP. The IP part is cached per host text (bounded), since parsing it is most of the cost and
+ * the same hosts announce again and again.
+ */
 export function compactAddress(host: string, port: number, family: AddressFamily): string | null {
-  const bytes = encodeCompactPeers([{ host, port }], family);
-  return bytes.length === 0 ? null : idKey(bytes);
+  const ipCache = ipCaches[family];
+  let ip = ipCache.get(host);
+  if (ip === undefined) {
+    const bytes = encodeCompactPeers([{ host, port: 1 }], family);
+    ip = bytes.length === 0 ? null : idKey(bytes.subarray(0, bytes.length - 2));
+    if (ipCache.size >= IP_CACHE_SIZE) ipCache.clear();
+    ipCache.set(host, ip);
+  }
+  return ip === null ? null : ip + String.fromCharCode(port >> 8, port & 0xff);
 }
 
 /** The IP literal and port of a stored peer (for the dictionary model and logs). */
@@ -171,9 +189,11 @@ export function peerEndpoint(peer: SwarmPeer): { host: string; port: number; pee
   return { host, port: (bytes[n - 2]! << 8) | bytes[n - 1]!, peerId };
 }
 
-function newHalf(): SwarmHalf {
-  return { byId: new Map(), seeders: [], leechers: [] };
+function newHalf(size: number): SwarmHalf {
+  return { byId: new Map(), seeders: new PeerList(size), leechers: new PeerList(size) };
 }
+
+const EMPTY = new Uint8Array(0);
 
 function gcd(a: number, b: number): number {
   let x = a;
@@ -266,7 +286,7 @@ export class SwarmRegistry {
     }
     if (req.event === 'stopped') {
       if (torrent !== undefined && half !== undefined && peer !== undefined) this.removePeer(half, peer);
-      return this.result(torrent, [], from.family);
+      return this.result(torrent, [], EMPTY, from.family);
     }
     if (torrent === undefined) torrent = this.addTorrent(tid, now);
     else this.touchTorrent(torrent, now);
@@ -282,7 +302,7 @@ export class SwarmRegistry {
       torrent.completed++;
     }
     const wanted = Math.min(req.numWant ?? this.defaultNumWant, this.maxNumWant);
-    return this.result(torrent, this.select(h, peer, wanted, now), from.family);
+    return this.select(torrent, h, peer, wanted, now, from.family);
   }
 
   /** Scrape and the co-located index: seeders, leechers, completed; null for an unknown torrent. */
@@ -331,14 +351,19 @@ export class SwarmRegistry {
         if (h.seeders.length + h.leechers.length !== h.byId.size) throw new Error('half sizes disagree');
         for (const p of h.byId.values()) {
           const list = p.isSeeder ? h.seeders : h.leechers;
-          if (list[p.index] !== p) throw new Error('peer index is stale');
+          if (list.peers[p.index] !== p) throw new Error('peer index is stale');
         }
       }
     }
     if (total !== this.totalPeers) throw new Error(`totalPeers ${this.totalPeers} != ${total}`);
   }
 
-  private result(torrent: Torrent | undefined, peers: SwarmPeer[], family: AddressFamily): AnnounceResult {
+  private result(
+    torrent: Torrent | undefined,
+    peers: SwarmPeer[],
+    compactPeers: Uint8Array,
+    family: AddressFamily,
+  ): AnnounceResult {
     const complete = torrent === undefined ? 0 : torrent.v4.seeders.length + torrent.v6.seeders.length;
     const incomplete = torrent === undefined ? 0 : torrent.v4.leechers.length + torrent.v6.leechers.length;
     return {
@@ -348,6 +373,7 @@ export class SwarmRegistry {
       complete,
       incomplete,
       peers,
+      compactPeers,
       family,
     };
   }
@@ -357,12 +383,21 @@ export class SwarmRegistry {
    * peer; a seeder gets leechers only. Random start and a random stride coprime with the pool
    * size walk the pool without repeats and without building a shuffled copy.
    */
-  private select(half: SwarmHalf, self: SwarmPeer, wanted: number, now: number): SwarmPeer[] {
+  private select(
+    torrent: Torrent,
+    half: SwarmHalf,
+    self: SwarmPeer,
+    wanted: number,
+    now: number,
+    family: AddressFamily,
+  ): AnnounceResult {
     const a = half.leechers;
-    const b = self.isSeeder ? [] : half.seeders;
-    const n = a.length + b.length;
-    const out: SwarmPeer[] = [];
-    if (wanted <= 0 || n === 0) return out;
+    const b = half.seeders;
+    const nA = a.length;
+    const n = self.isSeeder ? nA : nA + b.length;
+    if (wanted <= 0 || n === 0) return this.result(torrent, [], EMPTY, family);
+    const selfList = self.isSeeder ? b : a;
+    const size = a.size;
     const cutoff = now - this.peerTimeoutMs;
     let start = 0;
     let stride = 1;
@@ -376,14 +411,19 @@ export class SwarmRegistry {
         }
       }
     }
-    for (let i = 0, at = start; i < n && out.length < wanted; i++) {
-      const p = at < a.length ? a[at]! : b[at - a.length]!;
+    const out = Buffer.allocUnsafe(Math.min(wanted, n) * size);
+    const peers: SwarmPeer[] = [];
+    for (let i = 0, at = start; i < n && peers.length < wanted; i++) {
+      const list = at < nA ? a : b;
+      const slot = at < nA ? at : at - nA;
       at += stride;
       if (at >= n) at -= n;
-      if (p === self || p.compact === self.compact || p.lastSeenMs < cutoff) continue;
-      out.push(p);
+      if (list === selfList && slot === self.index) continue;
+      if (list.seen[slot]! < cutoff || list.sameAddress(slot, selfList, self.index)) continue;
+      list.copyAddress(slot, out, peers.length * size);
+      peers.push(list.peers[slot]!);
     }
-    return out;
+    return this.result(torrent, peers, out.subarray(0, peers.length * size), family);
   }
 
   private addTorrent(id: string, now: number): Torrent {
@@ -394,14 +434,17 @@ export class SwarmRegistry {
         this.dropTorrent(stalest);
       }
     }
-    const t: Torrent = { id, v4: newHalf(), v6: newHalf(), completed: 0, lastAnnounceMs: now };
+    const t: Torrent = { id, v4: newHalf(6), v6: newHalf(18), completed: 0, lastAnnounceMs: now };
     this.torrents.set(id, t);
     return t;
   }
 
   private touchTorrent(t: Torrent, now: number): void {
+    // Re-insert so the Map's first torrent is the least recently announced one; at most once a
+    // second per torrent (a popular torrent is announced to many times a second), so the order
+    // is exact to within a second, which is all eviction needs.
+    if (now - t.lastAnnounceMs < 1000) return;
     t.lastAnnounceMs = now;
-    // Re-insert: the Map's first torrent is the least recently announced one.
     this.torrents.delete(t.id);
     this.torrents.set(t.id, t);
   }
@@ -427,9 +470,9 @@ export class SwarmRegistry {
       lastSeenMs: now,
       isSeeder,
       hasCompleted: false,
-      index: list.length,
+      index: 0,
     };
-    list.push(peer);
+    list.push(peer, compact, now);
     half.byId.set(id, peer);
     this.totalPeers++;
     return peer;
@@ -447,11 +490,11 @@ export class SwarmRegistry {
     if (key !== -1) peer.key = key;
     peer.lastSeenMs = now;
     if (peer.isSeeder !== isSeeder) {
-      unlink(peer.isSeeder ? half.seeders : half.leechers, peer);
-      const list = isSeeder ? half.seeders : half.leechers;
+      (peer.isSeeder ? half.seeders : half.leechers).remove(peer);
       peer.isSeeder = isSeeder;
-      peer.index = list.length;
-      list.push(peer);
+      (isSeeder ? half.seeders : half.leechers).push(peer, compact, now);
+    } else {
+      (isSeeder ? half.seeders : half.leechers).update(peer, compact, now);
     }
     half.byId.delete(peer.id);
     half.byId.set(peer.id, peer);
@@ -460,7 +503,7 @@ export class SwarmRegistry {
   private removePeer(half: SwarmHalf, peer: SwarmPeer): void {
     if (half.byId.get(peer.id) !== peer) return;
     half.byId.delete(peer.id);
-    unlink(peer.isSeeder ? half.seeders : half.leechers, peer);
+    (peer.isSeeder ? half.seeders : half.leechers).remove(peer);
     this.totalPeers--;
   }
 
@@ -521,13 +564,4 @@ function reject(reason: RejectReason): AnnounceRejection {
 /** Same IP in two compact addresses of one family (everything but the 2-byte port). */
 function sameIp(a: string, b: string): boolean {
   return a.length === b.length && a.slice(0, -2) === b.slice(0, -2);
-}
-
-/** Swap-remove `peer` from `list`, keeping every other peer's `index` true. */
-function unlink(list: SwarmPeer[], peer: SwarmPeer): void {
-  const last = list.pop()!;
-  if (last !== peer) {
-    list[peer.index] = last;
-    last.index = peer.index;
-  }
 }

@@ -97,9 +97,9 @@ export class UdpTrackerHandler {
 }
 
 /**
- * The announce reply: the 20-byte header from the protocol codec, then each peer's stored
- * compact bytes copied as they are (6 bytes per IPv4 peer; 18 per IPv6 peer, BEP 15 for a
- * request that came over IPv6), so no address is parsed or formatted per response.
+ * The announce reply: the 20-byte header from the protocol codec, then the registry's compact
+ * peer bytes as they are (6 bytes per IPv4 peer; 18 per IPv6 peer, BEP 15 for a request that
+ * came over IPv6), so no address is parsed or formatted per response.
  */
 function announcePacket(transactionId: number, res: AnnounceResult): Uint8Array {
   const header = encodeUdpResponse(
@@ -115,13 +115,8 @@ function announcePacket(transactionId: number, res: AnnounceResult): Uint8Array 
     },
     res.family,
   );
-  const size = res.family === 4 ? 6 : 18;
-  const out = Buffer.allocUnsafe(header.length + size * res.peers.length);
+  const out = Buffer.allocUnsafe(header.length + res.compactPeers.length);
   out.set(header, 0);
-  let at = header.length;
-  for (const p of res.peers) {
-    out.write(p.compact, at, size, 'latin1');
-    at += size;
-  }
+  out.set(res.compactPeers, header.length);
   return out;
 }
