@@ -60,6 +60,7 @@ test('the requester never receives itself, by peer id or by ip:port', () => {
   assert.deepEqual(ports(res), [10_002]);
   const again = announce(req(1, { event: 'none' }));
   assert.deepEqual(ports(again), [10_002]);
+  assert.deepEqual([...again.compactPeers], [10, 0, 0, 1, 10_002 >> 8, 10_002 & 0xff], 'wire bytes match');
   registry.assertInvariants();
 });
 
@@ -86,7 +87,7 @@ test('numwant is capped and the default applies when absent', () => {
 });
 
 test('selection is random and without repeats across the whole swarm', () => {
-  const { announce } = setup();
+  const { announce, registry } = setup();
   for (let i = 1; i <= 200; i++) announce(req(i));
   const seen = new Set<number>();
   for (let round = 0; round < 20; round++) {
@@ -96,6 +97,15 @@ test('selection is random and without repeats across the whole swarm', () => {
     for (const p of list) seen.add(p);
   }
   assert.ok(seen.size > 100, `20 random picks of 20 should cover most of 200 peers, got ${seen.size}`);
+  // Shrink the swarm below a quarter of its list capacity: the lists shrink and stay consistent.
+  for (let i = 1; i <= 190; i++) announce(req(i, { event: 'stopped' }));
+  const rest = announce(req(500, { numWant: 50, event: 'none' }));
+  assert.deepEqual(
+    ports(rest),
+    [10_191, 10_192, 10_193, 10_194, 10_195, 10_196, 10_197, 10_198, 10_199, 10_200],
+  );
+  assert.equal(rest.compactPeers.length, 60);
+  registry.assertInvariants();
 });
 
 test('completed is counted once per peer, and stopped removes the peer', () => {
