@@ -34,10 +34,11 @@ function leechDir(label: string): string {
   return dir;
 }
 
-/** aria2 seeding `fx` (it checks the data with -V first; peerdrop's dials retry meanwhile). */
+/** aria2 seeding `fx`, once it has checked the data (-V) and says so in its summary line. */
 async function aria2Seeder(t: { after: (fn: () => Promise<void>) => void }, fx: EngineFixture) {
   const seeder = await startAria2({ mode: 'seed', torrentPath: fx.directTorrentPath, dir: fx.srcDir });
   t.after(() => seeder.stop());
+  await seeder.waitFor(/SEED\(/, 30_000); // data checked, seeding (its summary line)
   return seeder;
 }
 
@@ -69,10 +70,6 @@ describe('peerdrop ↔ aria2', { skip }, () => {
 
     test(`aria2 downloads ${id} from a peerdrop seeder found through opentracker`, {
       timeout: 90_000,
-      // Known engine bug, reported to the lead: aria2 1.36 sends a second `bitfield` after
-      // `interested`; PeerProtocol.onPieceSet closes with "WIRE_UNEXPECTED_MESSAGE: a second
-      // bitfield", so aria2 stalls at 8–18 %. Remove this line with the fix.
-      todo: 'peerdrop drops aria2 on its second bitfield',
     }, async (t) => {
       const fx = fixtures.get(id)!;
       const seeder = await startPeerdrop({ torrentPath: fx.trackerTorrentPath, dir: fx.srcDir });
@@ -81,7 +78,7 @@ describe('peerdrop ↔ aria2', { skip }, () => {
       const dir = leechDir(`pd-to-a2-${id}`);
       const aria2 = await startAria2({ mode: 'leech', torrentPath: fx.trackerTorrentPath, dir });
       t.after(() => aria2.stop());
-      assert.equal(await aria2.exited(30_000), 0, aria2.output().slice(-3000));
+      assert.equal(await aria2.exited(TRANSFER_TIMEOUT_MS), 0, aria2.output().slice(-3000));
       assert.deepEqual(diffTrees(fx.srcDir, dir), []);
       assert.ok(
         seeder.handle.status().uploadedBytes >= fx.metainfo.totalLengthBytes * 0.9,
