@@ -9,7 +9,7 @@ const layers = {
   net: ['util'],
   wire: ['util', 'bencode', 'metainfo'],
   swarm: ['util', 'metainfo', 'wire'],
-  storage: ['util', 'metainfo'],
+  storage: ['util', 'bencode', 'metainfo'],
   tracker: ['util', 'net', 'bencode', 'metainfo'],
   dht: ['util', 'net', 'bencode', 'metainfo'],
   discovery: ['util', 'net', 'bencode', 'metainfo', 'wire'],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { MagnetLink, Metainfo } from '../metainfo/types.js';
 import { type Listener, listen } from '../net/tcp.js';
+import { createHashPool, type HashPool } from '../storage/hash-pool.js';
 import { ConnectionBudget, type PeerAddress } from '../swarm/peer-book.js';
 import { TrackerClient } from '../tracker/client/tracker-client.js';
 import { DefaultTrackerTransport, type TrackerTransport } from '../tracker/client/transport.js';
@@ -18,7 +19,7 @@ import type { TorrentContext } from '../wire/peer-protocol.js';
 import { MetadataFetcher } from './metadata-fetcher.js';
 import { type OpenedStorage, openTorrentStorage } from './open-storage.js';
 import { PeerConnection, PeerTicker } from './peer-connection.js';
-import { type PeerSourceControl, parseHostPort, Torrent } from './torrent.js';
+import { filePriorities, type PeerSourceControl, parseHostPort, Torrent } from './torrent.js';
 import { TorrentHandle } from './torrent-handle.js';
 import type { TorrentOptions, TorrentStatus } from './torrent-types.js';
 
@@ -77,6 +78,7 @@ export class Session {
   private listener: Listener | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private isClosed = false;
+  private pool: HashPool | null = null;
 
   constructor(private readonly options: SessionOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -175,6 +177,13 @@ export class Session {
     this.ticker.stop();
     await this.listener?.close();
     this.transport.close?.();
+    await this.pool?.close();
+  }
+
+  /** One pool of hash workers for the session, started on first use. */
+  private hashPool(): HashPool {
+    this.pool ??= createHashPool();
+    return this.pool;
   }
 
   // ---- torrents -------------------------------------------------------------------------------
@@ -182,7 +191,8 @@ export class Session {
   private async startTorrent(entry: Entry, metainfo: Metainfo): Promise<void> {
     let opened: OpenedStorage;
     try {
-      opened = await openTorrentStorage(metainfo, entry.options, (p: number) =>
+      const wanted = filePriorities(metainfo, entry.options.files).map((p) => p > 0);
+      opened = await openTorrentStorage(metainfo, entry.options, wanted, this.hashPool(), (p: number) =>
         entry.handle.dispatch('progress', { ...this.metadataStatus(entry), state: 'checking', progress: p }),
       );
     } catch (err) {

@@ -26,8 +26,6 @@ import { Uploader } from './uploader.js';
 export interface TorrentStorage extends BlockStore {
   readBlock(piece: number, offset: number, length: number): Promise<Uint8Array>;
   writePiece(piece: number, data: Uint8Array): Promise<void>;
-  /** Create wanted files that received no data (zero-length files) once the download completes. */
-  ensureFiles(isWanted: (fileIndex: number) => boolean): Promise<void>;
   /** Persist fast-resume data for the verified pieces. */
   saveResume(have: Bitfield): Promise<void>;
   close(): Promise<void>;
@@ -533,16 +531,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       }
     }
     this.uploader.invalidate();
-    const priorities = filePriorities(this.metainfo, this.options.files);
-    this.deps.storage
-      .ensureFiles((i) => (priorities[i] ?? 0) > 0)
-      .then(
-        () => {
-          void this.saveResume();
-          this.emit('done');
-        },
-        (err: unknown) => this.fail(asStorageError(err)),
-      );
+    void this.saveResume();
+    this.emit('done');
   }
 
   // ---- periodic work ----------------------------------------------------------------------
@@ -653,7 +643,7 @@ function pieceRangeOf(
  * Priority per torrent file: `selected` indexes the files as users see them (padding files
  * skipped, as `peerdrop info` lists them); padding is never wanted for itself.
  */
-function filePriorities(metainfo: Metainfo, selected: readonly number[] | undefined): number[] {
+export function filePriorities(metainfo: Metainfo, selected: readonly number[] | undefined): number[] {
   const wanted = selected ? new Set(selected) : null;
   let visible = 0;
   return metainfo.files.map((f) => {
