@@ -154,6 +154,7 @@ export async function startOpentracker(
     '-w',
     '/whitelist.txt',
   ]);
+  proc.child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   await waitForTcp(port, 10_000);
   return Object.assign(proc, {
     port,
