@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { errorMessage, PeerdropError } from '../util/errors.js';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 import { CliError } from './output.js';
 
 const VERSION = '0.1.0';
@@ -14,8 +14,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of commands) register(program);
   try {
+    await registerCommands(program, argv);
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -47,6 +47,7 @@ export async function openTorrentStorage(
   const key = Buffer.from(id).toString('hex');
   const stateDir = join(options.dir, '.peerdrop');
   const resumePath = options.resumePath ?? join(stateDir, `${key}.resume`);
+  await mkdir(stateDir, { recursive: true });
   const fs = await openFsStorage(metainfo, {
     rootDir: options.dir,
     hashPool,

@@ -1,28 +1,79 @@
 import type { Command } from 'commander';
-import { register as create } from './create.js';
-import { register as get } from './get.js';
-import { register as indexServer } from './index-command.js';
-import { register as info } from './info.js';
-import { register as publish } from './publish.js';
-import { register as search } from './search.js';
-import { register as seed } from './seed.js';
-import { register as share } from './share.js';
-import { register as tracker } from './tracker.js';
-import { register as unpublish } from './unpublish.js';
+
+/** A command module: `register(program)` adds its subcommand with all its options. */
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `peerdrop --help`; the module's own description is shown by `peerdrop <name> --help`. */
+  readonly summary: string;
+  /** Loaded only when the command runs, so start-up pays for one command, not all of them. */
+  readonly load: () => Promise<CommandModule>;
+}
+
+/** Every CLI command, one file each under `src/cli/commands/`; add new ones here. */
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'create',
+    summary: 'create a .torrent file from a file or folder',
+    load: () => import('./create.js'),
+  },
+  {
+    name: 'info',
+    summary: 'show what a .torrent file or magnet link describes',
+    load: () => import('./info.js'),
+  },
+  {
+    name: 'get',
+    summary: 'download a torrent or magnet link (exits 0 when complete)',
+    load: () => import('./get.js'),
+  },
+  { name: 'seed', summary: 'verify existing data and seed it until Ctrl-C', load: () => import('./seed.js') },
+  {
+    name: 'share',
+    summary: 'make a torrent of a file or folder, seed it, print its magnet link',
+    load: () => import('./share.js'),
+  },
+  {
+    name: 'tracker',
+    summary: 'run a BitTorrent tracker (HTTP and UDP, /stats, /metrics)',
+    load: () => import('./tracker.js'),
+  },
+  {
+    name: 'index',
+    summary: 'run a searchable index of torrents (JSON API and a search page)',
+    load: () => import('./index-command.js'),
+  },
+  {
+    name: 'publish',
+    summary: 'publish a torrent on an index, signed with your publisher key',
+    load: () => import('./publish.js'),
+  },
+  {
+    name: 'unpublish',
+    summary: 'remove an entry you published from an index',
+    load: () => import('./unpublish.js'),
+  },
+  {
+    name: 'search',
+    summary: 'search an index; prints a table or JSON with magnet links',
+    load: () => import('./search.js'),
+  },
+];
 
 /**
- * Every CLI command, one file each under `src/cli/commands/`. A command module exports a
- * `register(program)` function that adds its subcommand; add it to this list.
+ * Register what `argv` needs: the named command in full (including for `help <name>`), or,
+ * for the top-level help, every command as a one-line stub.
  */
-export const commands: ReadonlyArray<(program: Command) => void> = [
-  create,
-  info,
-  get,
-  seed,
-  share,
-  indexServer,
-  publish,
-  unpublish,
-  search,
-  tracker,
-];
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  const entry = commands.find((c) => c.name === name);
+  if (entry) {
+    (await entry.load()).register(program);
+    return;
+  }
+  for (const c of commands) program.command(c.name).description(c.summary);
+}
