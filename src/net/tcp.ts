@@ -57,12 +57,16 @@ export interface ConnectionOptions {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+/** Chunks below this are coalesced into one buffer per flush. */
+const SMALL_CHUNK_BYTES = 1024;
 
 class SocketConnection implements Connection {
   private dataCb: (chunk: Uint8Array) => void = () => {};
   private drainCb: () => void = () => {};
   private closeCb: (error: Error | null) => void = () => {};
-  private isCorked = false;
+  /** Chunks written in this tick, flushed together on the next tick (see `flush`). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private wasBlocked = false;
   private closeError: Error | null = null;
   private hasClosed = false;
@@ -97,10 +101,10 @@ class SocketConnection implements Connection {
     return this.socket.bytesWritten;
   }
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
   get isWritable(): boolean {
-    return !this.hasClosed && this.socket.writableLength < this.highWaterMark;
+    return !this.hasClosed && this.queuedBytes < this.highWaterMark;
   }
   get isClosed(): boolean {
     return this.hasClosed || this.socket.destroyed;
@@ -108,13 +112,12 @@ class SocketConnection implements Connection {
 
   write(chunks: readonly Uint8Array[]): boolean {
     if (this.isClosed) return false;
-    if (!this.isCorked) {
-      this.isCorked = true;
-      this.socket.cork();
-      process.nextTick(() => this.uncork());
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    for (const c of chunks) {
+      this.pending.push(c);
+      this.pendingBytes += c.length;
     }
-    for (const c of chunks) this.socket.write(c);
-    if (this.socket.writableLength > this.maxQueued) {
+    if (this.queuedBytes > this.maxQueued) {
       this.destroy(new NetError('NET_SEND_QUEUE_FULL', `send queue over ${this.maxQueued} bytes`));
       return false;
     }
@@ -142,9 +145,36 @@ class SocketConnection implements Connection {
     this.socket.setNoDelay(noDelay);
   }
 
-  private uncork(): void {
-    this.isCorked = false;
-    if (!this.socket.destroyed) this.socket.uncork();
+  /**
+   * Hand this tick's chunks to the socket as one corked batch. Runs of small frames (requests,
+   * haves, piece headers) are copied into one buffer: a stream write per 17-byte request costs
+   * more than the copy. Large chunks (block data) are passed as views, never copied.
+   */
+  private flush(): void {
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed || chunks.length === 0) return;
+    this.socket.cork();
+    let run: Uint8Array[] = [];
+    let runBytes = 0;
+    const writeRun = () => {
+      if (run.length === 1) this.socket.write(run[0]!);
+      else if (run.length > 1) this.socket.write(Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const c of chunks) {
+      if (c.length >= SMALL_CHUNK_BYTES) {
+        writeRun();
+        this.socket.write(c);
+      } else {
+        run.push(c);
+        runBytes += c.length;
+      }
+    }
+    writeRun();
+    this.socket.uncork();
   }
 
   private onSocketDrain(): void {

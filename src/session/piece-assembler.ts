@@ -14,6 +14,11 @@ export interface BlockStore {
 
 export class PieceAssembler {
   private readonly buffers = new Map<number, Uint8Array>();
+  /**
+   * Released buffers for reuse, by length. Shared memory, so the hash workers read a piece
+   * without a copy, and reuse spares the allocator and the page faults of fresh memory.
+   */
+  private readonly free = new Map<number, Uint8Array[]>();
   private readonly spilled = new Set<number>();
   private bufferedBytes = 0;
 
@@ -34,7 +39,7 @@ export class PieceAssembler {
     if (!buf && !this.spilled.has(piece)) {
       const length = this.pieceLength(piece);
       if (this.bufferedBytes + length <= this.budgetBytes || this.buffers.size === 0) {
-        buf = new Uint8Array(length);
+        buf = this.free.get(length)?.pop() ?? new Uint8Array(new SharedArrayBuffer(length));
         this.buffers.set(piece, buf);
         this.bufferedBytes += length;
       } else {
@@ -65,12 +70,17 @@ export class PieceAssembler {
     if (buf) {
       this.bufferedBytes -= buf.length;
       this.buffers.delete(piece);
+      const list = this.free.get(buf.length) ?? [];
+      // Keep at most what the budget could hold at once; the rest is garbage.
+      if ((list.length + this.buffers.size) * buf.length < this.budgetBytes) list.push(buf);
+      this.free.set(buf.length, list);
     }
     this.spilled.delete(piece);
   }
 
   releaseAll(): void {
     this.buffers.clear();
+    this.free.clear();
     this.spilled.clear();
     this.bufferedBytes = 0;
   }

@@ -458,10 +458,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       const data = await this.assembler.pieceData(piece);
       const ok = await this.deps.verifyPiece(piece, data);
       if (!this.isActive()) return;
-      if (!ok) return this.onPieceFailed(piece, data);
+      if (!ok) return this.onPieceFailed(piece, data); // releases the piece itself
       if (this.assembler.isBuffered(piece)) await this.deps.storage.writePiece(piece, data);
-      this.assembler.release(piece);
+      if (!this.isActive()) return;
       this.onPieceVerified(piece, data);
+      this.assembler.release(piece); // after: the buffer goes back to the pool for reuse
     } catch (err) {
       this.assembler.release(piece);
       this.fail(asStorageError(err));
@@ -492,7 +493,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private onPieceFailed(piece: number, data: Uint8Array): void {
     const senders = this.picker.blockSenders(piece);
     const culprits = this.picker.onPieceFailed(piece);
-    this.assembler.release(piece);
     for (const id of culprits) {
       const link = this.peers.get(id);
       if (link) {
@@ -505,6 +505,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
     this.emit('warning', `piece ${piece} failed its hash check; re-downloading`);
     for (const link of this.peers.values()) this.requestBlocks(link);
+    this.assembler.release(piece); // last: smart-ban has hashed the blocks
   }
 
   private banPeer(id: string, pieces: readonly number[], offsets: readonly number[]): void {
