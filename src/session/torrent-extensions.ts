@@ -1,12 +1,6 @@
 import type { Metainfo } from '../metainfo/types.js';
 import type { PeerAddress } from '../swarm/peer-book.js';
 import { errorMessage } from '../util/errors.js';
-import {
-  decodeExtendedHandshake,
-  encodeExtendedHandshake,
-  LOCAL_EXTENSION_IDS,
-  localExtensionName,
-} from '../wire/extension.js';
 import { METADATA_PIECE_BYTES } from '../wire/limits.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePexMessage, encodePexMessage } from '../wire/ut-pex.js';

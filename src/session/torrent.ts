@@ -1,5 +1,5 @@
 import type { Metainfo } from '../metainfo/types.js';
-import { type ChokerSettings, chooseUnchoked, DEFAULT_CHOKER_SETTINGS } from '../swarm/choker.js';
+import { type ChokerSettings, DEFAULT_CHOKER_SETTINGS } from '../swarm/choker.js';
 import { type ConnectionBudget, type PeerAddress, PeerBook, type PeerSource } from '../swarm/peer-book.js';
 import { PiecePicker } from '../swarm/piece-picker.js';
 import { RateMeter } from '../swarm/rate-meter.js';
@@ -13,7 +13,7 @@ import type { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { clientName } from '../wire/handshake.js';
-import { type BlockRef, type Message, MsgId, pieceIndex } from '../wire/messages.js';
+import { type Message, MsgId, pieceIndex } from '../wire/messages.js';
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
@@ -87,7 +87,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private isResumeDirty = false;
   private downloadedBytes = 0;
   private uploadedBytes = 0;
-  private verifying = 0;
   private sources: PeerSourceControl[] = [];
   private readonly wantedBytes: number;
 
@@ -141,7 +140,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       onStorageError: (err) => this.fail(asStorageError(err)),
     });
     this.lastResumeSaveMs = clock.now();
-    this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (link, addresses) => {
+    this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (_link, addresses) => {
       for (const a of addresses) this.addPeer(a, 'pex');
     });
     for (const p of options.peers ?? []) {
@@ -453,7 +452,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private async completePiece(piece: number): Promise<void> {
-    this.verifying++;
     try {
       const data = await this.assembler.pieceData(piece);
       const ok = await this.deps.verifyPiece(piece, data);
@@ -466,8 +464,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     } catch (err) {
       this.assembler.release(piece);
       this.fail(asStorageError(err));
-    } finally {
-      this.verifying--;
     }
   }
 

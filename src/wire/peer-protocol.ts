@@ -78,7 +78,6 @@ export class PeerProtocol {
   private lastSentMs: number;
   private closeReason: WireError | null = null;
   private hasSentHandshake = false;
-  private hasReceivedPieceSet = false;
   private unsolicitedBytes = 0;
   private rejectedFloodCount = 0;
   private peerPieces: Bitfield | null = null;
@@ -482,7 +481,6 @@ export class PeerProtocol {
     // BEP 3/6 want one piece-set message right after the handshake, but real clients send
     // more (aria2: have-none, later a bitfield). Pieces are only ever added, so a later set is
     // merged (union) with what we know instead of closing an honest connection.
-    this.hasReceivedPieceSet = true;
     if (msg.id === MsgId.Bitfield) this.pendingBitfield = msg.bits.slice();
     else this.isPendingHaveAll = msg.id === MsgId.HaveAll;
     const count = this.torrentContext?.pieceCount ?? null;
