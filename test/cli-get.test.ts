@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { magnetFromMetainfo, parseMetainfo } from '../src/metainfo/index.js';
 import { Session } from '../src/session/session.js';
 import { CLI_PATH, runCli } from './helpers/cli.js';
 import { diffTrees, writeTree } from './helpers/content.js';
@@ -131,6 +132,20 @@ describe('peerdrop get', () => {
       `re-downloaded ${done?.downloadedBytes} bytes`,
     );
     assert.deepEqual(diffTrees(seedDir, dir), []);
+  });
+
+  test('accepts a search result as JSON on stdin (`peerdrop search --json | peerdrop get -`)', async () => {
+    const dir = join(tmp.path, 'stdin');
+    const magnet = `${magnetFromMetainfo(parseMetainfo(readFileSync(torrentPath)))}&x.pe=127.0.0.1:${seeder.port}`;
+    const res = await runCli(['get', '-', '--dir', dir, '--host', '127.0.0.1'], {
+      input: JSON.stringify([{ name: 'movie.bin', magnet, seeders: 1, leechers: 0 }]),
+      timeoutMs: 30_000,
+    });
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(diffTrees(seedDir, dir), []);
+    const bad = await runCli(['get', '-'], { input: '{"name":"x"}' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /no "magnet" field/);
   });
 
   test('bad input gives one line on stderr and a non-zero exit', async () => {

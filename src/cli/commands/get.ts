@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Session } from '../../session/session.js';
-import { CliError, parseSize, usageError } from '../output.js';
+import { parseSize, usageError } from '../output.js';
+import { resolveSource } from '../source.js';
 import { followTransfer, parseFileSelection } from '../transfer.js';
 
 interface GetOptions {
@@ -16,13 +16,17 @@ interface GetOptions {
   uploadLimit?: string;
   peer?: string[];
   json?: boolean;
+  index?: string;
 }
 
 export function register(program: Command): void {
   program
     .command('get')
     .description('download a torrent or magnet link, verifying every piece; exits 0 when complete')
-    .argument('<torrent-or-magnet>', 'a .torrent file or a magnet: link')
+    .argument(
+      '<source>',
+      'a .torrent file, a magnet: link, an info-hash (with --index), or - for a search result on stdin',
+    )
     .option('-d, --dir <dir>', 'download folder', '.')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
@@ -32,6 +36,7 @@ export function register(program: Command): void {
     .option('--download-limit <rate>', 'max download rate, e.g. 2M (bytes/s)')
     .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: GetOptions) => {
       process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
@@ -44,7 +49,7 @@ export async function runTransfer(
   opts: Omit<GetOptions, 'seed'>,
   mode: { keepSeeding: boolean; isKnownComplete?: boolean },
 ): Promise<number> {
-  const input = source.startsWith('magnet:') ? source : await readTorrentFile(source);
+  const input = await resolveSource(source, opts.index ?? process.env.PEERDROP_INDEX);
   const session = new Session({
     host: opts.host ?? '0.0.0.0',
     port: parsePort(opts.port),
@@ -66,17 +71,6 @@ export async function runTransfer(
   } catch (err) {
     await session.close().catch(() => {});
     throw err;
-  }
-}
-
-export async function readTorrentFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new CliError(`${path}: no such file (give a .torrent file or a magnet: link)`);
-    throw new CliError(`${path}: cannot read (${code ?? String(err)})`);
   }
 }
 
