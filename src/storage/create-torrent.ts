@@ -87,14 +87,15 @@ export async function createTorrent(
   options: CreateTorrentOptions = {},
 ): Promise<CreateTorrentResult> {
   const version = options.version ?? 'v1';
-  const content = await walkContent(inputPath, options.signal);
-  const files = sortFilesForVersion(content.files, version);
-  const totalBytes = files.reduce((n, f) => n + f.lengthBytes, 0);
-  const pieceLength = options.pieceLengthBytes ?? autoPieceLength(totalBytes);
-  const problem = pieceLengthProblem(pieceLength);
-  if (problem) throw new TorrentBuildError('BUILD_BAD_PIECE_LENGTH', problem);
   const pool = options.hashPool ?? createHashPool(options.threads ? { threads: options.threads } : {});
+  pool.warmUp(); // workers load while the tree is walked
   try {
+    const content = await walkContent(inputPath, options.signal);
+    const files = sortFilesForVersion(content.files, version);
+    const totalBytes = files.reduce((n, f) => n + f.lengthBytes, 0);
+    const pieceLength = options.pieceLengthBytes ?? autoPieceLength(totalBytes);
+    const problem = pieceLengthProblem(pieceLength);
+    if (problem) throw new TorrentBuildError('BUILD_BAD_PIECE_LENGTH', problem);
     const progress = new ProgressCounter(totalBytes, version === 'hybrid' ? 2 : 1, options.onProgress);
     const hashed: HashedContent = { pieceHashes: undefined, merkle: [] };
     if (version !== 'v1') hashed.merkle = await hashV2(pool, files, pieceLength, progress, options.signal);

@@ -73,6 +73,8 @@ export interface HashPool {
   hashPieces(job: HashPiecesJob): Promise<Uint8Array[]>;
   /** Digests as they complete, in piece order, with bounded work in flight. */
   hashPiecesIter(job: HashPiecesJob): AsyncGenerator<PieceDigest, void, undefined>;
+  /** Start every worker now (they load in parallel with whatever the caller does next). */
+  warmUp(): void;
   /** Terminates the workers; pending work fails with `STORAGE_CLOSED`. */
   close(): Promise<void>;
 }
@@ -200,6 +202,11 @@ class WorkerHashPool implements HashPool {
       this.queue.push({ request, transfer, pending: { resolve, reject } });
       this.pump();
     });
+  }
+
+  warmUp(): void {
+    if (this.isClosed) return;
+    while (this.slots.length < this.threads) this.slots.push(this.spawn());
   }
 
   private pump(): void {
