@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { MagnetLink, Metainfo } from '../metainfo/types.js';
-import { type Listener, listen } from '../net/tcp.js';
+import { type Connection, type Listener, listen } from '../net/tcp.js';
 import { createHashPool, type HashPool } from '../storage/hash-pool.js';
 import { ConnectionBudget, type PeerAddress } from '../swarm/peer-book.js';
 import { TrackerClient } from '../tracker/client/tracker-client.js';
@@ -99,21 +99,26 @@ export class Session {
   /** Start accepting peers and the session timer. Idempotent. */
   async listen(): Promise<void> {
     if (this.listener) return;
-    this.listener = await listen({
-      host: this.options.host ?? '0.0.0.0',
-      port: this.options.port ?? 0,
-      onConnection: (connection) => {
-        const { setHolder, ...options } = this.connectionOptions();
-        setHolder(
-          PeerConnection.accept(connection, {
-            ...options,
-            lookupTorrent: (infoHash) =>
-              this.entries.get(Buffer.from(infoHash).toString('hex'))?.context ?? null,
-            onHandshake: (conn) => this.onIncomingHandshake(conn),
-          }),
-        );
-      },
-    });
+    const onConnection = (connection: Connection) => {
+      const { setHolder, ...options } = this.connectionOptions();
+      setHolder(
+        PeerConnection.accept(connection, {
+          ...options,
+          lookupTorrent: (infoHash) =>
+            this.entries.get(Buffer.from(infoHash).toString('hex'))?.context ?? null,
+          onHandshake: (conn) => this.onIncomingHandshake(conn),
+        }),
+      );
+    };
+    const port = this.options.port ?? 0;
+    if (this.options.host !== undefined)
+      this.listener = await listen({ host: this.options.host, port, onConnection });
+    else {
+      // Default: dual stack (IPv4 and IPv6 peers, BEP 7); hosts without IPv6 fall back to IPv4.
+      this.listener = await listen({ host: '::', port, onConnection }).catch(() =>
+        listen({ host: '0.0.0.0', port, onConnection }),
+      );
+    }
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
   }
@@ -417,8 +422,12 @@ export class Session {
   }
 
   private selfAddresses(): PeerAddress[] {
-    const host = this.options.host ?? '0.0.0.0';
-    return [{ host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port: this.port }];
+    const host = this.options.host ?? '::';
+    if (host !== '0.0.0.0' && host !== '::') return [{ host, port: this.port }];
+    return [
+      { host: '127.0.0.1', port: this.port },
+      { host: '::1', port: this.port },
+    ];
   }
 
   // ---- control --------------------------------------------------------------------------------

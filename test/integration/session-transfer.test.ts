@@ -36,6 +36,18 @@ describe('two sessions on loopback', () => {
     assert.equal(readTree(join(leechDir, 'multi')).get('empty.txt')?.length, 0, 'zero-length file created');
   });
 
+  test('peers connect over IPv6 (BEP 7): seeder on ::1, leecher dials [::1]:port', async (t) => {
+    const { seedDir, torrent } = makeSwarmData('v6', 16 * 1024);
+    const seeder = new Session({ host: '::1' });
+    const leecher = new Session({ host: '::1' });
+    t.after(() => Promise.all([seeder.close(), leecher.close()]));
+    await seeder.add(torrent, { dir: seedDir });
+    const leechDir = join(tmp.path, 'v6-leech');
+    const handle = await leecher.add(torrent, { dir: leechDir, peers: [`[::1]:${seeder.port}`] });
+    await handle.done({ signal: AbortSignal.timeout(20_000) });
+    assert.deepEqual(diffTrees(seedDir, leechDir), []);
+  });
+
   test('selecting one file downloads that file only', async (t) => {
     const { seedDir, torrent } = makeSwarmData('select', 16 * 1024);
     const seeder = new Session({ host: '127.0.0.1' });

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     )
     .option('-d, --dir <dir>', 'download folder', '.')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--seed', 'keep seeding after the download completes (until Ctrl-C)')
     .option('--files <list>', 'only these files, e.g. 0,2-4 (numbered from 0 as `peerdrop info` lists them)')
     .option('--sequential', 'download pieces in order (for streaming)')
@@ -51,7 +51,7 @@ export async function runTransfer(
 ): Promise<number> {
   const input = await resolveSource(source, opts.index ?? process.env.PEERDROP_INDEX);
   const session = new Session({
-    host: opts.host ?? '0.0.0.0',
+    ...(opts.host === undefined ? {} : { host: opts.host }),
     port: parsePort(opts.port),
     downloadLimit: parseRate(opts.downloadLimit, '--download-limit'),
     uploadLimit: parseRate(opts.uploadLimit, '--upload-limit'),

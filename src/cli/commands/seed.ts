@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .argument('<torrent-file>', 'the .torrent file describing the data')
     .requiredOption('-d, --dir <dir>', 'folder that holds the data (as `peerdrop get --dir` would write it)')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
     .option(
       '--peer <host:port>',

@@ -11,7 +11,7 @@ interface ShareOptions {
   output?: string;
   tracker: string[];
   port?: string;
-  host: string;
+  host?: string;
   private?: boolean;
   peer: string[];
   json?: boolean;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option('--tracker <url>', 'announce to this tracker (repeatable)', collect, [])
     .option('--private', 'BEP 27 private torrent (trackers only)')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
     .option('--json', 'one JSON event per line on stdout')
     .action(async (input: string, opts: ShareOptions) => {
@@ -50,7 +50,7 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
     creationDate: Math.floor(Date.now() / 1000),
   });
   if (opts.output) await writeFile(opts.output, created.torrentBytes);
-  const session = new Session({ host: opts.host, port });
+  const session = new Session({ ...(opts.host === undefined ? {} : { host: opts.host }), port });
   try {
     // The torrent's name is the file or folder's own name, so its parent is the data folder.
     const handle = await session.add(created.torrentBytes, {
@@ -80,8 +80,9 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
 }
 
 /** An address peers on this machine or network can dial (x.pe hint; trackers/DHT find us otherwise). */
-function reachableHost(bound: string): string {
-  if (bound !== '0.0.0.0' && bound !== '::') return bound.includes(':') ? `[${bound}]` : bound;
+function reachableHost(bound: string | undefined): string {
+  if (bound !== undefined && bound !== '0.0.0.0' && bound !== '::')
+    return bound.includes(':') ? `[${bound}]` : bound;
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
