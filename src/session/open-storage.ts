@@ -1,16 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { decode, encode } from '../bencode/index.js';
+import { binaryKey, decode, encode } from '../bencode/index.js';
 import { wireInfoHash } from '../metainfo/info-hash.js';
-import type { Metainfo } from '../metainfo/types.js';
+import { leafHashes, merkleRoot, verifyPiece as verifyMerklePiece } from '../metainfo/merkle.js';
+import type { Metainfo, TorrentFileEntry } from '../metainfo/types.js';
 import { openFsStorage } from '../storage/fs-storage.js';
 import type { HashPool } from '../storage/hash-pool.js';
 import { loadResume, type ResumeCodec, saveResume } from '../storage/resume.js';
 import type { FilePriority } from '../storage/storage.js';
-import { verifyV1 } from '../storage/verify.js';
+import { verifyV1, verifyV2 } from '../storage/verify.js';
 import { Bitfield } from '../util/bitfield.js';
 import { bytesEqual } from '../util/bytes.js';
-import { PeerdropError } from '../util/errors.js';
 import type { TorrentStorage } from './torrent.js';
 import type { TorrentOptions } from './torrent-types.js';
 
@@ -37,12 +37,6 @@ export async function openTorrentStorage(
   onCheckProgress: (fraction: number) => void,
 ): Promise<OpenedStorage> {
   const pieceHashes = metainfo.pieceHashes;
-  if (!pieceHashes) {
-    throw new PeerdropError(
-      'TORRENT_V2_ONLY',
-      `${metainfo.name}: v2-only torrents cannot be downloaded yet (v1 and hybrid torrents can)`,
-    );
-  }
   const id = wireInfoHash(metainfo);
   const key = Buffer.from(id).toString('hex');
   const stateDir = join(options.dir, '.peerdrop');
@@ -54,9 +48,19 @@ export async function openTorrentStorage(
     partsPath: join(stateDir, `${key}.parts`),
     priorities: wantedFiles.map((w): FilePriority => (w ? 4 : 0)),
   });
-  const verifyPiece = async (piece: number, data: Uint8Array) =>
-    bytesEqual(await hashPool.digest('sha1', data), pieceHashes.subarray(piece * 20, piece * 20 + 20));
+  const verifyPiece = pieceHashes
+    ? async (piece: number, data: Uint8Array) =>
+        bytesEqual(await hashPool.digest('sha1', data), pieceHashes.subarray(piece * 20, piece * 20 + 20))
+    : v2PieceChecker(metainfo);
   const progress = (done: number, total: number) => onCheckProgress(total === 0 ? 1 : done / total);
+  const verifyStored = (pieces?: readonly number[]) =>
+    pieceHashes
+      ? verifyV1(fs, pieceHashes, { hashPool, onProgress: progress, ...(pieces ? { pieces } : {}) })
+      : verifyV2(metainfo, (i) => fs.filePath(i), {
+          hashPool,
+          onProgress: progress,
+          ...(pieces ? { pieces } : {}),
+        });
 
   let have: Bitfield;
   if (options.isKnownComplete) {
@@ -71,15 +75,10 @@ export async function openTorrentStorage(
     if (loaded.ok) {
       have = loaded.check.have;
       if (loaded.check.recheck.length > 0) {
-        const rechecked = await verifyV1(fs, pieceHashes, {
-          hashPool,
-          pieces: loaded.check.recheck,
-          onProgress: progress,
-        });
-        for (const p of rechecked) have.set(p);
+        for (const p of await verifyStored(loaded.check.recheck)) have.set(p);
       }
     } else if ((await fs.stat()).some((f) => f.exists && f.sizeBytes > 0)) {
-      have = await verifyV1(fs, pieceHashes, { hashPool, onProgress: progress });
+      have = await verifyStored();
     } else {
       have = new Bitfield(metainfo.pieceCount);
     }
@@ -102,4 +101,28 @@ export async function openTorrentStorage(
     close: () => fs.close(),
   };
   return { storage, have, verifyPiece };
+}
+
+/**
+ * BEP 52 check of one piece of a v2-only torrent: files start on piece boundaries, so a piece
+ * belongs to one file; its 16 KiB leaves must hash up to that file's piece-layer entry (or,
+ * for a file of one piece, to the file's pieces root).
+ */
+function v2PieceChecker(m: Metainfo): (piece: number, data: Uint8Array) => Promise<boolean> {
+  const pl = m.pieceLengthBytes;
+  const owner: { file: TorrentFileEntry; index: number }[] = [];
+  for (const f of m.files) {
+    if (f.attributes.isPadding || f.lengthBytes === 0) continue;
+    const first = f.offsetBytes / pl;
+    const count = Math.ceil(f.lengthBytes / pl);
+    for (let k = 0; k < count; k++) owner[first + k] = { file: f, index: k };
+  }
+  return async (piece, data) => {
+    const o = owner[piece];
+    if (!o?.file.piecesRoot) return false;
+    const fileData = data.subarray(0, Math.min(pl, o.file.lengthBytes - o.index * pl));
+    if (o.file.lengthBytes <= pl) return bytesEqual(merkleRoot(leafHashes(fileData)), o.file.piecesRoot);
+    const layer = m.pieceLayers.get(binaryKey(o.file.piecesRoot));
+    return layer !== undefined && verifyMerklePiece(fileData, o.index, layer, pl);
+  };
 }

@@ -10,13 +10,13 @@ import { buildTorrent } from '../helpers/torrent-fixtures.js';
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
-function makeSwarmData(name: string, pieceLength: number) {
+function makeSwarmData(name: string, pieceLength: number, version: 'v1' | 'v2' | 'hybrid' = 'v1') {
   const seedDir = join(tmp.path, `${name}-seed`);
   mkdirSync(seedDir, { recursive: true });
   const specs = writeTree(join(seedDir, name), standardTree(pieceLength), 7);
   const torrent = buildTorrent(
     specs.map((s) => ({ path: s.path.split('/'), data: readFileSync(join(seedDir, name, s.path)) })),
-    { name, pieceLength },
+    { name, pieceLength, version },
   );
   return { seedDir, torrent };
 }
@@ -47,6 +47,21 @@ describe('two sessions on loopback', () => {
     await handle.done({ signal: AbortSignal.timeout(20_000) });
     assert.deepEqual(diffTrees(seedDir, leechDir), []);
   });
+
+  for (const version of ['v2', 'hybrid'] as const) {
+    test(`a ${version} torrent (BEP 52 piece layers${version === 'hybrid' ? ', BEP 47 padding' : ''}) transfers and verifies`, async (t) => {
+      const { seedDir, torrent } = makeSwarmData(`bep52-${version}`, 32 * 1024, version);
+      const seeder = new Session({ host: '127.0.0.1' });
+      const leecher = new Session({ host: '127.0.0.1' });
+      t.after(() => Promise.all([seeder.close(), leecher.close()]));
+      const seedHandle = await seeder.add(torrent, { dir: seedDir });
+      assert.equal(seedHandle.status().progress, 1, 'existing data verified against the merkle trees');
+      const leechDir = join(tmp.path, `bep52-${version}-leech`);
+      const handle = await leecher.add(torrent, { dir: leechDir, peers: [`127.0.0.1:${seeder.port}`] });
+      await handle.done({ signal: AbortSignal.timeout(20_000) });
+      assert.deepEqual(diffTrees(seedDir, leechDir), []);
+    });
+  }
 
   test('selecting one file downloads that file only', async (t) => {
     const { seedDir, torrent } = makeSwarmData('select', 16 * 1024);
