@@ -9,6 +9,7 @@ import { DefaultTrackerTransport, type TrackerTransport } from '../tracker/clien
 import { Bitfield } from '../util/bitfield.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
+import { parseHostPort } from '../util/ip.js';
 import { mathRandom, type Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import type { HandshakeFeatures } from '../wire/handshake.js';
@@ -16,10 +17,11 @@ import { generatePeerId } from '../wire/handshake.js';
 import type { Message } from '../wire/messages.js';
 import { MsgId } from '../wire/messages.js';
 import type { TorrentContext } from '../wire/peer-protocol.js';
+import { filePriorities } from './file-priorities.js';
 import { MetadataFetcher } from './metadata-fetcher.js';
 import { type OpenedStorage, openTorrentStorage } from './open-storage.js';
 import { PeerConnection, PeerTicker } from './peer-connection.js';
-import { filePriorities, type PeerSourceControl, parseHostPort, Torrent } from './torrent.js';
+import { type PeerSourceControl, Torrent } from './torrent.js';
 import { TorrentHandle } from './torrent-handle.js';
 import type { TorrentOptions, TorrentStatus } from './torrent-types.js';
 

@@ -9,11 +9,13 @@ import type { BlockRef as SwarmBlockRef } from '../swarm/types.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
+import { parseHostPort } from '../util/ip.js';
 import type { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { clientName } from '../wire/handshake.js';
 import { type Message, MsgId, pieceIndex } from '../wire/messages.js';
+import { filePieceRanges, filePriorities } from './file-priorities.js';
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
@@ -107,7 +109,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       totalLengthBytes: metainfo.storageLengthBytes,
       random,
       have,
-      files: metainfo.files.map((f) => pieceRangeOf(f.offsetBytes, f.lengthBytes, metainfo.pieceLengthBytes)),
+      files: filePieceRanges(metainfo),
     });
     this.picker.setFilePriorities(filePriorities(metainfo, options.files));
     this.picker.setSequential(options.isSequential ?? false);
@@ -624,38 +626,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private isActive(): boolean {
     return this.state === 'downloading' || this.state === 'seeding';
   }
-}
-
-function pieceRangeOf(
-  offset: number,
-  length: number,
-  pieceLength: number,
-): { firstPiece: number; endPiece: number } {
-  const firstPiece = Math.floor(offset / pieceLength);
-  if (length === 0) return { firstPiece, endPiece: firstPiece };
-  return { firstPiece, endPiece: Math.floor((offset + length - 1) / pieceLength) + 1 };
-}
-
-/**
- * Priority per torrent file: `selected` indexes the files as users see them (padding files
- * skipped, as `peerdrop info` lists them); padding is never wanted for itself.
- */
-export function filePriorities(metainfo: Metainfo, selected: readonly number[] | undefined): number[] {
-  const wanted = selected ? new Set(selected) : null;
-  let visible = 0;
-  return metainfo.files.map((f) => {
-    if (f.attributes.isPadding) return 0;
-    const index = visible++;
-    return wanted === null || wanted.has(index) ? 4 : 0;
-  });
-}
-
-/** `host:port` or `[v6]:port` → address; null when malformed. */
-export function parseHostPort(text: string): PeerAddress | null {
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const port = Number(m[2]);
-  return port > 0 && port < 65536 ? { host: m[1]!, port } : null;
 }
 
 function asStorageError(err: unknown): Error {

@@ -163,3 +163,11 @@ export function encodeCompactPeers(peers: readonly PeerAddress[], family: Addres
   }
   return out.subarray(0, n * size);
 }
+
+/** `host:port` or `[v6]:port` → address; null when malformed or the port is out of range. */
+export function parseHostPort(text: string): PeerAddress | null {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[2]);
+  return port > 0 && port < 65536 ? { host: m[1]!, port } : null;
+}
