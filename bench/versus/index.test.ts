@@ -10,7 +10,8 @@ test('index benchmark smoke mode loads 2,000 entries and reports every figure', 
   for (const k of ['publishPerSec', 'bytesPerEntry', 'verifyPerSec'] as const) {
     assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
   }
-  for (const k of ['searchP50Ms', 'searchP99Ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
+  for (const k of ['searchP50Ms', 'searchP99Ms'] as const)
+    assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
   assert.ok(r.searchP50Ms <= r.searchP99Ms);
 });
 

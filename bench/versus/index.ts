@@ -93,28 +93,44 @@ export function syntheticEntries(count: number, seed = 1): () => EntryBody | nul
 }
 
 interface SearchCase {
+  readonly kind: string;
   readonly q: string;
   readonly filters: SearchFilters;
 }
 
-function searchMix(n: number, seed = 7): SearchCase[] {
+export function searchMix(n: number, seed = 7): SearchCase[] {
   const rand = seededRandom(seed);
   const word = wordPicker(rand);
   const rare = (): string => WORDS[WORDS.length - 1 - rand.int(60)]!;
   const kinds = [
-    (): SearchCase => ({ q: word(), filters: {} }),
-    (): SearchCase => ({ q: `${word()} ${word()}`, filters: {} }),
-    (): SearchCase => ({ q: `${rare()} ${word()}`, filters: {} }),
-    (): SearchCase => ({ q: `"${word()} ${word()}"`, filters: {} }),
-    (): SearchCase => ({ q: `${word()} ${rare()}`, filters: { category: CATEGORIES[rand.int(8)]! } }),
-    (): SearchCase => ({ q: `${word()} ${word()} -${word()}`, filters: {} }),
-    (): SearchCase => ({ q: `${rare()} ${rare()}`, filters: { minSizeBytes: 1_000_000 } }),
+    (): SearchCase => ({ kind: 'oneWord', q: word(), filters: {} }),
+    (): SearchCase => ({ kind: 'twoWords', q: `${word()} ${word()}`, filters: {} }),
+    (): SearchCase => ({ kind: 'rareCommon', q: `${rare()} ${word()}`, filters: {} }),
+    (): SearchCase => ({ kind: 'phrase', q: `"${word()} ${word()}"`, filters: {} }),
+    (): SearchCase => ({
+      kind: 'category',
+      q: `${word()} ${rare()}`,
+      filters: { category: CATEGORIES[rand.int(8)]! },
+    }),
+    (): SearchCase => ({ kind: 'exclusion', q: `${word()} ${word()} -${word()}`, filters: {} }),
+    (): SearchCase => ({
+      kind: 'sizeFilter',
+      q: `${rare()} ${rare()}`,
+      filters: { minSizeBytes: 1_000_000 },
+    }),
   ];
   return Array.from({ length: n }, () => kinds[rand.int(kinds.length)]!());
 }
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+export interface KindTimes {
+  readonly n: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
 }
 
 export interface IndexBenchResult {
@@ -125,6 +141,8 @@ export interface IndexBenchResult {
   readonly searchP50Ms: number;
   readonly searchP99Ms: number;
   readonly searchMaxMs: number;
+  /** The same figures per query kind (one word, phrase, filters, ...), to see which kind is slow. */
+  readonly byKind: Readonly<Record<string, KindTimes>>;
   readonly bytesPerEntry: number;
   readonly verifyPerSec: number;
 }
@@ -144,16 +162,40 @@ async function load(store: IndexStore, count: number, batch: number): Promise<nu
   return count / ((performance.now() - started) / 1000);
 }
 
-async function searchTimes(store: IndexStore, cases: readonly SearchCase[]): Promise<number[]> {
-  for (const c of cases.slice(0, 20))
+const ms = (x: number): number => +x.toFixed(2);
+
+/**
+ * Times every case once, after a warm-up on a *different* mix (another seed), so the timed
+ * queries are not answered from a result cache the warm-up filled. Returns per-case times.
+ */
+async function searchTimes(
+  store: IndexStore,
+  cases: readonly SearchCase[],
+): Promise<{ all: number[]; byKind: Record<string, KindTimes> }> {
+  for (const c of searchMix(20, 12345))
     await store.search({ query: parseQuery(c.q), filters: c.filters, page: 1, perPage: 20 });
-  const times: number[] = [];
+  const all: number[] = [];
+  const perKind = new Map<string, number[]>();
   for (const c of cases) {
     const t0 = performance.now();
     await store.search({ query: parseQuery(c.q), filters: c.filters, page: 1, perPage: 20 });
-    times.push(performance.now() - t0);
+    const dt = performance.now() - t0;
+    all.push(dt);
+    const list = perKind.get(c.kind) ?? [];
+    perKind.set(c.kind, list);
+    list.push(dt);
   }
-  return times.sort((a, b) => a - b);
+  const byKind: Record<string, KindTimes> = {};
+  for (const [kind, list] of perKind) {
+    list.sort((a, b) => a - b);
+    byKind[kind] = {
+      n: list.length,
+      p50Ms: ms(percentile(list, 50)),
+      p99Ms: ms(percentile(list, 99)),
+      maxMs: ms(list.at(-1) ?? 0),
+    };
+  }
+  return { all: all.sort((a, b) => a - b), byKind };
 }
 
 function verifyRate(n = 2000): number {
@@ -172,31 +214,54 @@ async function measure(
   count: number,
   size: () => Promise<number>,
   searches: number,
+  total = count,
 ): Promise<IndexBenchResult> {
-  const publishPerSec = await load(store, count, 2000);
-  const times = await searchTimes(store, searchMix(searches));
+  const publishPerSec = count > 0 ? await load(store, count, 2000) : 0;
+  const { all: times, byKind } = await searchTimes(store, searchMix(searches));
   return {
     backend,
-    entries: count,
+    entries: total,
     publishPerSec: Math.round(publishPerSec),
     searches: times.length,
-    searchP50Ms: +percentile(times, 50).toFixed(2),
-    searchP99Ms: +percentile(times, 99).toFixed(2),
-    searchMaxMs: +(times.at(-1) ?? 0).toFixed(2),
-    bytesPerEntry: Math.round((await size()) / count),
+    searchP50Ms: ms(percentile(times, 50)),
+    searchP99Ms: ms(percentile(times, 99)),
+    searchMaxMs: ms(times.at(-1) ?? 0),
+    byKind,
+    bytesPerEntry: Math.round((await size()) / total),
     verifyPerSec: Math.round(verifyRate(500)),
   };
 }
 
-export async function benchSqlite(count: number, searches = 500): Promise<IndexBenchResult> {
-  const dir = tempDir('peerdrop-index-bench-');
-  const file = join(dir.path, 'index.db');
-  const store = new SqliteIndexStore({ file, cacheKiB: 256 * 1024 });
+/**
+ * \`keepFile\`: load into that file and keep it; when it already holds \`count\` entries, skip
+ * the load (publishPerSec is then 0) and only search: for iterating on queries.
+ * \`resultCacheSize\`: 0 measures every search without the store's result cache.
+ */
+export async function benchSqlite(
+  count: number,
+  searches = 500,
+  opts: { keepFile?: string; resultCacheSize?: number } = {},
+): Promise<IndexBenchResult> {
+  const dir = opts.keepFile ? null : tempDir('peerdrop-index-bench-');
+  const file = opts.keepFile ?? join(dir!.path, 'index.db');
+  const store = new SqliteIndexStore({
+    file,
+    cacheKiB: 256 * 1024,
+    ...(opts.resultCacheSize === undefined ? {} : { resultCacheSize: opts.resultCacheSize }),
+  });
   try {
-    return await measure('sqlite', store, count, async () => statSync(file).size, searches);
+    const loaded = (await store.stats()).entries === count;
+    return await measure(
+      'sqlite',
+      store,
+      loaded ? 0 : count,
+      async () => statSync(file).size,
+      searches,
+      count,
+    );
   } finally {
     await store.close();
-    dir.cleanup();
+    dir?.cleanup();
   }
 }
 
@@ -228,6 +293,14 @@ export async function benchPostgres(count: number, searches = 500): Promise<Inde
 if (import.meta.url === `file://${process.argv[1]}`) {
   const count = Number(process.argv[2] ?? 1_000_000);
   const which = process.argv[3] ?? 'both';
-  if (which !== 'postgres') process.stdout.write(`${JSON.stringify(await benchSqlite(count))}\n`);
+  // PEERDROP_INDEX_BENCH_DB=FILE keeps (and reuses) the SQLite file; PEERDROP_INDEX_BENCH_CACHE=0
+  // turns the store's result cache off.
+  const keepFile = process.env.PEERDROP_INDEX_BENCH_DB;
+  const cacheEnv = process.env.PEERDROP_INDEX_BENCH_CACHE;
+  const opts = {
+    ...(keepFile ? { keepFile } : {}),
+    ...(cacheEnv === undefined ? {} : { resultCacheSize: Number(cacheEnv) }),
+  };
+  if (which !== 'postgres') process.stdout.write(`${JSON.stringify(await benchSqlite(count, 500, opts))}\n`);
   if (which !== 'sqlite') process.stdout.write(`${JSON.stringify(await benchPostgres(count))}\n`);
 }

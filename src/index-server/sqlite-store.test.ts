@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import sqlite from 'node-sqlite3-wasm';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { parseQuery } from './query.js';
 import { SqliteIndexStore } from './sqlite-store.js';
 import { runStoreConformance, sampleEntry } from './store.conformance.js';
 
 runStoreConformance('sqlite', async () => new SqliteIndexStore({ file: ':memory:' }));
+// Two rows per full-text shard: every search walks several shards and merges their candidates.
+runStoreConformance('sqlite-sharded', async () => new SqliteIndexStore({ file: ':memory:', shardRows: 2 }));
 
 test('sqlite: entries survive closing and reopening the database file', async (t) => {
   const dir = tempDir();
@@ -23,5 +26,38 @@ test('sqlite: entries survive closing and reopening the database file', async (t
   assert.deepEqual(
     page.results.map((r) => r.name),
     ['persist-name'],
+  );
+});
+
+test('sqlite: a file of the first schema (one FTS table) is migrated and stays searchable', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const file = `${dir.path}/old.db`;
+  const a = new SqliteIndexStore({ file });
+  await a.publish(
+    { entry: sampleEntry('legacy', { title: 'Ancient Axolotl' }), signature: '0'.repeat(128) },
+    1,
+  );
+  await a.close();
+  // Turn it into a schema-1 file: no shards, the old FTS table, user_version 0.
+  const raw = new sqlite.Database(file);
+  for (const r of raw.all(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'entries_fts_[0-9]*'",
+  ))
+    if (/^entries_fts_\d+$/.test(String(r.name))) raw.exec(`DROP TABLE ${String(r.name)}`);
+  raw.exec(`CREATE VIRTUAL TABLE entries_fts USING fts5(title, description, tags, files, content='', contentless_delete=1);
+    PRAGMA user_version = 0;`);
+  raw.close();
+  const b = new SqliteIndexStore({ file });
+  t.after(() => b.close());
+  const page = await b.search({
+    query: parseQuery('axolotl'),
+    filters: { category: 'other' },
+    page: 1,
+    perPage: 5,
+  });
+  assert.deepEqual(
+    page.results.map((r) => r.name),
+    ['legacy-name'],
   );
 });
