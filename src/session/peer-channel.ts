@@ -32,6 +32,8 @@ export interface PeerChannel {
   /** False when the request is no longer pending (cancelled, choked): nothing sent. */
   sendPiece(piece: number, offset: number, data: Uint8Array): boolean;
   rejectRequest(block: BlockRef): void;
+  /** Send a message that has no dedicated method (e.g. BEP 52 hash reject). */
+  sendMessage(message: Message): void;
   /** Send an extension message by name; false when the peer lacks the extension. */
   sendExtension(name: string, payload: Uint8Array): boolean;
   /** Close with a recorded reason (peer misbehaviour, shutdown, ban…). */

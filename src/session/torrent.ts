@@ -313,8 +313,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         return;
       case MsgId.Piece:
         return this.onBlock(link, m.piece, m.offset, m.data);
-      case MsgId.Extended:
       case MsgId.HashRequest:
+        // BEP 52: a hash request MUST get 'hashes' or 'hash reject'. We do not serve merkle
+        // proofs yet (peers with the .torrent have the piece layers already), so we reject.
+        link.channel.sendMessage({ ...m, id: MsgId.HashReject });
+        return;
+      case MsgId.Extended:
       case MsgId.Hashes:
       case MsgId.HashReject:
         return;
