@@ -2,9 +2,12 @@
  * The thin TCP adapter for peer connections (IPv4 and IPv6, incoming and outgoing). Protocol
  * cores never see a socket: they get bytes through `onData` and write chunks through `write`.
  *
- * Backpressure: `write` corks the socket for the rest of the tick (so a burst of small frames
- * goes out as one writev) and returns false once the unsent bytes pass `highWaterMarkBytes`;
- * the producer then waits for `onDrain`. A connection whose queue passes `maxQueuedBytes`
+ * Backpressure: `write` queues chunks until the event loop's check phase, after every socket
+ * read and disk completion of this loop iteration has run, so the frames they produced (a burst
+ * of requests, the blocks of several reads) go out as one writev: one syscall instead of one per
+ * read callback (on loopback a write syscall also runs the receiver's TCP processing). It
+ * returns false once the unsent bytes pass `highWaterMarkBytes`; the producer then waits for
+ * `onDrain`. A connection whose queue passes `maxQueuedBytes`
  * (a producer that ignored backpressure) is destroyed with `NET_SEND_QUEUE_FULL`, so memory
  * stays bounded either way.
  */
@@ -38,7 +41,7 @@ export interface Connection {
   /** False once queued bytes reach the high-water mark; wait for `onDrain`. */
   readonly isWritable: boolean;
   readonly isClosed: boolean;
-  /** Queue chunks (one writev per tick). Returns `isWritable` after queuing. */
+  /** Queue chunks (one writev per event-loop iteration). Returns `isWritable` after queuing. */
   write(chunks: readonly Uint8Array[]): boolean;
   onData(cb: (chunk: Uint8Array) => void): void;
   /** Queued bytes fell below the high-water mark again. */
@@ -64,7 +67,7 @@ class SocketConnection implements Connection {
   private dataCb: (chunk: Uint8Array) => void = () => {};
   private drainCb: () => void = () => {};
   private closeCb: (error: Error | null) => void = () => {};
-  /** Chunks written in this tick, flushed together on the next tick (see `flush`). */
+  /** Chunks written in this loop iteration, flushed together in its check phase (see `flush`). */
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private wasBlocked = false;
@@ -112,7 +115,7 @@ class SocketConnection implements Connection {
 
   write(chunks: readonly Uint8Array[]): boolean {
     if (this.isClosed) return false;
-    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    if (this.pending.length === 0) setImmediate(this.flush);
     for (const c of chunks) {
       this.pending.push(c);
       this.pendingBytes += c.length;
@@ -146,11 +149,11 @@ class SocketConnection implements Connection {
   }
 
   /**
-   * Hand this tick's chunks to the socket as one corked batch. Runs of small frames (requests,
+   * Hand this iteration's chunks to the socket as one corked batch. Runs of small frames (requests,
    * haves, piece headers) are copied into one buffer: a stream write per 17-byte request costs
    * more than the copy. Large chunks (block data) are passed as views, never copied.
    */
-  private flush(): void {
+  private readonly flush = (): void => {
     const chunks = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -175,7 +178,7 @@ class SocketConnection implements Connection {
     }
     writeRun();
     this.socket.uncork();
-  }
+  };
 
   private onSocketDrain(): void {
     if (this.wasBlocked && this.isWritable) {

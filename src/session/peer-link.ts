@@ -23,9 +23,11 @@ export class PeerLink {
   readonly allowedFast = new Set<number>();
   /** Requests the peer made of us, in order (bounded by the wire layer's reqq cap). */
   readonly uploadQueue: BlockRef[] = [];
-  /** Block reads under way for this peer, and whether the upload limit made it wait. */
-  uploadsInFlight = 0;
+  /** Serving waits for the read of the queue's head piece, or for the upload limit's tokens. */
+  isUploadReading = false;
   isUploadWaiting = false;
+  /** The piece of the last block sent (a new one starts the read-ahead of the next). */
+  uploadPiece = -1;
   readonly connectedAtMs: number;
   lastBlockAtMs: number | null = null;
   unchokedSinceMs: number | null = null;

@@ -131,7 +131,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       settings: { ...DEFAULT_CHOKER_SETTINGS, ...deps.chokerSettings },
       buckets: [new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY), deps.globalUpload],
       meter: this.uploadMeter,
-      readBlock: (piece, offset, length) => this.readCache.readBlock(piece, offset, length),
+      pieces: this.readCache,
       isAttached: (link) => this.peers.get(link.id) === link,
       isSeeding: () => this.state === 'seeding',
       hasPiece: (piece) => this.picker.hasPiece(piece),

@@ -8,8 +8,26 @@ import type { PeerLink } from './peer-link.js';
 
 /** BEP 3: re-run the choker every 10 seconds (and at once when a slot frees up). */
 const CHOKE_INTERVAL_MS = 10_000;
-/** Block reads in flight per peer. */
-const MAX_READS_IN_FLIGHT = 16;
+/**
+ * Pieces further down a peer's request queue whose reads start while the head piece is being
+ * sent, so the next piece is in memory when the socket wants it (the disk round trip overlaps
+ * the network instead of stalling it). Bounded by the read cache's capacity.
+ */
+const READ_AHEAD_PIECES = 16;
+/** ...and at most this many bytes of them (at least one piece), so large pieces stay bounded too. */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Queue entries looked at to find the pieces to read ahead (requests come mostly in piece order). */
+const READ_AHEAD_SCAN = 512;
+
+/** Whole pieces in memory for serving blocks: the torrent's {@link ReadCache}. */
+export interface PieceSource {
+  /** The piece's data if it is in memory now. */
+  peek(piece: number): Uint8Array | undefined;
+  /** Read the piece (or join the read under way). */
+  load(piece: number): Promise<Uint8Array>;
+  /** In memory or being read. */
+  has(piece: number): boolean;
+}
 
 export interface UploaderDeps {
   readonly clock: Clock;
@@ -18,7 +36,7 @@ export interface UploaderDeps {
   /** The torrent's bucket first, then the session's: a block waits for both. */
   readonly buckets: readonly TokenBucket[];
   readonly meter: RateMeter;
-  readBlock(piece: number, offset: number, length: number): Promise<Uint8Array>;
+  readonly pieces: PieceSource;
   /** Is `link` still one of the torrent's peers? */
   isAttached(link: PeerLink): boolean;
   isSeeding(): boolean;
@@ -55,7 +73,10 @@ export class Uploader {
       link.channel.rejectRequest(m);
       return;
     }
+    const tail = link.uploadQueue[link.uploadQueue.length - 1];
     link.uploadQueue.push(m);
+    // A new piece entered the queue: its read may start now (once per piece, not per block).
+    if (tail !== undefined && tail.piece !== m.piece) this.readAhead(link);
     this.pump(link);
   }
 
@@ -67,15 +88,23 @@ export class Uploader {
   }
 
   /**
-   * Serve queued requests while the socket is writable and the upload limits allow. Several
-   * reads per peer run at once (blocks may go out in any order), so a fast peer is not held to
-   * one disk round trip per block.
+   * Serve queued requests while the socket is writable and the upload limits allow. Blocks of
+   * pieces in memory go out synchronously (no promise per block); at a piece that is not, the
+   * peer waits for its read, and the reads of the next pieces in its queue start alongside.
+   * `loaded` is a piece whose read just finished, used even if the cache dropped it since.
    */
-  pump(link: PeerLink): void {
-    while (link.uploadsInFlight < MAX_READS_IN_FLIGHT && !link.isUploadWaiting) {
+  pump(link: PeerLink, loaded?: { readonly piece: number; readonly data: Uint8Array }): void {
+    if (link.isUploadReading || link.isUploadWaiting) return;
+    for (;;) {
       const next = link.uploadQueue[0];
-      if (!next || !link.channel.isWritable || link.amChoking) return;
-      const waitMs = Math.max(0, ...this.deps.buckets.map((b) => b.waitFor(next.length)));
+      if (next === undefined || link.amChoking || !link.channel.isWritable) return;
+      const data =
+        this.deps.pieces.peek(next.piece) ?? (loaded?.piece === next.piece ? loaded.data : undefined);
+      if (data === undefined) {
+        this.readPiece(link, next.piece);
+        return;
+      }
+      const waitMs = this.tokenWaitMs(next.length);
       if (waitMs > 0) {
         link.isUploadWaiting = true;
         setTimeout(() => {
@@ -85,24 +114,61 @@ export class Uploader {
         return;
       }
       link.uploadQueue.shift();
-      link.uploadsInFlight++;
       for (const b of this.deps.buckets) b.charge(next.length);
-      this.deps.readBlock(next.piece, next.offset, next.length).then(
-        (data) => {
-          link.uploadsInFlight--;
-          if (!this.deps.isAttached(link) || link.amChoking) return;
-          if (link.channel.sendPiece(next.piece, next.offset, data)) {
-            link.uploadMeter.add(data.length);
-            this.deps.meter.add(data.length);
-            this.deps.onUploaded(data.length);
-          }
-          this.pump(link);
-        },
-        (err: unknown) => {
-          link.uploadsInFlight--;
-          this.deps.onStorageError(err);
-        },
-      );
+      if (next.piece !== link.uploadPiece) {
+        link.uploadPiece = next.piece;
+        this.readAhead(link);
+      }
+      const block = data.subarray(next.offset, next.offset + next.length);
+      if (link.channel.sendPiece(next.piece, next.offset, block)) {
+        link.uploadMeter.add(block.length);
+        this.deps.meter.add(block.length);
+        this.deps.onUploaded(block.length);
+      }
+    }
+  }
+
+  private tokenWaitMs(bytes: number): number {
+    let waitMs = 0;
+    for (const b of this.deps.buckets) waitMs = Math.max(waitMs, b.waitFor(bytes));
+    return waitMs;
+  }
+
+  /** The head of the peer's queue is not in memory: read it (and what follows), then go on. */
+  private readPiece(link: PeerLink, piece: number): void {
+    link.isUploadReading = true;
+    const read = this.deps.pieces.load(piece);
+    this.readAhead(link);
+    read.then(
+      (data) => {
+        link.isUploadReading = false;
+        if (this.deps.isAttached(link)) this.pump(link, { piece, data });
+      },
+      (err: unknown) => {
+        link.isUploadReading = false;
+        this.deps.onStorageError(err);
+      },
+    );
+  }
+
+  /** Start reading the next few distinct pieces in the peer's queue (after the head's). */
+  private readAhead(link: PeerLink): void {
+    const queue = link.uploadQueue;
+    const head = queue[0]?.piece;
+    let found = 0;
+    let bytes = 0;
+    let last = head;
+    const end = Math.min(queue.length, READ_AHEAD_SCAN);
+    for (let i = 1; i < end && found < READ_AHEAD_PIECES && bytes < READ_AHEAD_BYTES; i++) {
+      const piece = queue[i]!.piece;
+      if (piece === last || piece === head) continue;
+      last = piece;
+      found++;
+      bytes += this.deps.pieceLength(piece);
+      if (!this.deps.pieces.has(piece)) {
+        // A failed read surfaces when a peer waits for the piece (then it is read again).
+        this.deps.pieces.load(piece).catch(() => {});
+      }
     }
   }
 
