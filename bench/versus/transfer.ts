@@ -10,7 +10,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -273,6 +282,9 @@ function writeRandomFile(path: string, sizeBytes: number): void {
       writeSync(fd, chunk, 0, n);
       done += n;
     }
+    // On disk before any pair runs: otherwise the kernel's writeback of this file overlaps
+    // (and slows) whichever pair happens to run first.
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
