@@ -189,10 +189,10 @@ export class FsStorage implements Storage {
     await this.syncAll();
   }
 
-  async close(): Promise<void> {
+  async close(options: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.isClosed) return;
     try {
-      await this.syncAll();
+      if (options.sync !== false) await this.syncAll();
     } finally {
       this.isClosed = true;
       const all = [...this.handles.values()];

@@ -62,8 +62,12 @@ export interface Storage {
   stat(): Promise<StoredFileStat[]>;
   /** Make written data durable (fsync for fs). */
   flush(): Promise<void>;
-  /** Flush and release resources; later calls reject with `STORAGE_CLOSED`. */
-  close(): Promise<void>;
+  /**
+   * Flush and release resources; later calls reject with `STORAGE_CLOSED`. `sync: false`
+   * skips the fsync (written data stays in the page cache and survives a process exit or
+   * `kill -9`, not a power loss) so that closing a large download does not stall shutdown.
+   */
+  close(options?: { readonly sync?: boolean }): Promise<void>;
 }
 
 /** Map a range to file segments, turning bad coordinates into `STORAGE_OUT_OF_RANGE`. */
