@@ -20,6 +20,8 @@ export class PieceAssembler {
    */
   private readonly free = new Map<number, Uint8Array[]>();
   private readonly spilled = new Set<number>();
+  /** Block writes still in flight, per spilled piece. */
+  private readonly writes = new Map<number, Set<Promise<void>>>();
   private bufferedBytes = 0;
 
   constructor(
@@ -51,7 +53,16 @@ export class PieceAssembler {
       buf.set(data, offset);
       return;
     }
-    await this.store.writeBlock(piece, offset, data);
+    // Copy: `data` is a view into a 64 KiB socket chunk; a pending write must not pin the chunk.
+    const write = this.store.writeBlock(piece, offset, data.slice());
+    const pending = this.writes.get(piece) ?? new Set<Promise<void>>();
+    this.writes.set(piece, pending);
+    pending.add(write);
+    try {
+      await write;
+    } finally {
+      pending.delete(write);
+    }
   }
 
   /** Whether the piece's data still has to be written after it verifies. */
@@ -61,7 +72,14 @@ export class PieceAssembler {
 
   /** The whole piece for hashing (the buffer itself, or read back from storage). */
   async pieceData(piece: number): Promise<Uint8Array> {
-    return this.buffers.get(piece) ?? this.store.readPiece(piece);
+    const buf = this.buffers.get(piece);
+    if (buf) return buf;
+    // A spilled piece completes when its last block arrives, but writes of earlier blocks may
+    // still be in flight: read it back only after every one of them has landed.
+    const pending = this.writes.get(piece);
+    if (pending) await Promise.allSettled([...pending]);
+    this.writes.delete(piece);
+    return this.store.readPiece(piece);
   }
 
   /** Forget a piece (written, failed, or the torrent stopped). */
@@ -76,6 +94,7 @@ export class PieceAssembler {
       this.free.set(buf.length, list);
     }
     this.spilled.delete(piece);
+    this.writes.delete(piece);
   }
 
   releaseAll(): void {

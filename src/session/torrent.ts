@@ -60,6 +60,8 @@ export interface TorrentDeps {
 }
 
 const CONNECT_PER_TICK = 10;
+/** Memory for pieces being assembled and hashed (beyond it, blocks go straight to disk). */
+const PIECE_BUFFER_BYTES = 64 * 1024 * 1024;
 /** Whole pieces kept for serving uploads. */
 const READ_CACHE_BYTES = 32 * 1024 * 1024;
 /** Resume data is small; saving it often keeps a `kill -9` from costing re-checks. */
@@ -114,7 +116,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.picker.setFilePriorities(filePriorities(metainfo, options.files));
     this.picker.setSequential(options.isSequential ?? false);
     this.wantedBytes = this.computeWantedBytes(pieceLength);
-    this.assembler = new PieceAssembler(deps.storage, pieceLength, deps.pieceBufferBytes ?? 64 * 1024 * 1024);
+    this.assembler = new PieceAssembler(
+      deps.storage,
+      pieceLength,
+      deps.pieceBufferBytes ?? PIECE_BUFFER_BYTES,
+    );
     this.peerBook = new PeerBook({
       random,
       maxConnections: options.maxPeers ?? 50,
