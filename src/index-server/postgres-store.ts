@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { EntryBody } from './entry.js';
-import { entryId, totalSize } from './entry.js';
+import { entryId } from './entry.js';
 import { IndexError } from './errors.js';
 import { hasText, indexTokens, toPgTsquery } from './query.js';
 import {
@@ -24,8 +24,8 @@ import {
   type StoredEntry,
   toSearchHit,
 } from './store.js';
+import { entryColumns, type Row, rowToAuditRecord, rowToEntry } from './store-rows.js';
 
-type Row = Record<string, unknown>;
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
@@ -302,7 +302,7 @@ export class PostgresIndexStore implements IndexStore {
   async get(hash: string): Promise<StoredEntry | null> {
     const r = await this.pool.query('SELECT * FROM entries WHERE id = $1 OR info_hash_v2 = $1', [hash]);
     const row = r.rows[0] as Row | undefined;
-    return row ? rowToEntry(row) : null;
+    return row ? rowToEntry(row, asJson) : null;
   }
 
   async search(req: SearchRequest): Promise<SearchPage> {
@@ -329,7 +329,7 @@ export class PostgresIndexStore implements IndexStore {
     sql += ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
     const r = await this.pool.query(sql, params);
     const rows = r.rows as Row[];
-    const results = rows.slice(0, limit).map((row) => toSearchHit(rowToEntry(row)));
+    const results = rows.slice(0, limit).map((row) => toSearchHit(rowToEntry(row, asJson)));
     return { results, page: req.page, perPage: req.perPage, hasMore: rows.length > limit };
   }
 
@@ -351,13 +351,7 @@ export class PostgresIndexStore implements IndexStore {
   async auditLog(limit: number): Promise<AuditRecord[]> {
     const n = Math.max(1, Math.min(MAX_AUDIT_LIMIT, Math.floor(limit)));
     const r = await this.pool.query('SELECT * FROM audit_log ORDER BY n DESC LIMIT $1', [n]);
-    return (r.rows as Row[]).map((row) => ({
-      id: String(row.id),
-      action: 'takedown',
-      reason: String(row.reason),
-      actor: String(row.actor),
-      atMs: Number(row.at),
-    }));
+    return (r.rows as Row[]).map(rowToAuditRecord);
   }
 
   async healthCandidates(limit: number, checkedBeforeMs: number): Promise<HealthCandidate[]> {
@@ -413,15 +407,7 @@ export class PostgresIndexStore implements IndexStore {
 
 function columns(e: EntryBody): unknown[] {
   return [
-    e.infoHashV2,
-    e.name,
-    e.title,
-    e.description,
-    JSON.stringify(e.tags),
-    e.category,
-    JSON.stringify(e.files),
-    JSON.stringify(e.trackers),
-    totalSize(e.files),
+    ...entryColumns(e),
     indexTokens(`${e.title} ${e.name}`),
     indexTokens(e.tags.join(' ')),
     indexTokens(fileNamesText(e.files)),
@@ -443,31 +429,5 @@ function filterSql(f: SearchFilters, params: unknown[]): string[] {
   return where;
 }
 
-function nullableNumber(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function rowToEntry(r: Row): StoredEntry {
-  const id = String(r.id);
-  return {
-    id,
-    infoHash: id.length === 40 ? id : null,
-    infoHashV2: (r.info_hash_v2 as string | null) ?? null,
-    name: String(r.name),
-    files: r.files as StoredEntry['files'],
-    trackers: r.trackers as string[],
-    title: String(r.title),
-    description: String(r.description),
-    tags: r.tags as string[],
-    category: String(r.category),
-    seq: Number(r.seq),
-    publisher: String(r.publisher),
-    signature: String(r.signature),
-    sizeBytes: Number(r.size_bytes),
-    publishedAtMs: Number(r.published_at),
-    updatedAtMs: Number(r.updated_at),
-    seeders: nullableNumber(r.seeders),
-    leechers: nullableNumber(r.leechers),
-    checkedAtMs: nullableNumber(r.checked_at),
-  };
-}
+/** `jsonb` columns come back parsed. */
+const asJson = (v: unknown): unknown => v;

@@ -1,6 +1,6 @@
 import sqlite from 'node-sqlite3-wasm';
 import type { EntryBody } from './entry.js';
-import { entryId, totalSize } from './entry.js';
+import { entryId } from './entry.js';
 import { IndexError } from './errors.js';
 import { hasText, indexTokens, type Phrase, toFts5 } from './query.js';
 import {
@@ -24,9 +24,9 @@ import {
   type StoredEntry,
   toSearchHit,
 } from './store.js';
+import { entryColumns, type Row, rowToAuditRecord, rowToEntry } from './store-rows.js';
 
 type Database = InstanceType<typeof sqlite.Database>;
-type Row = Record<string, unknown>;
 
 /**
  * The embedded index store: SQLite (node-sqlite3-wasm, no native build) with FTS5 tables
@@ -298,17 +298,7 @@ export class SqliteIndexStore implements IndexStore {
   }
 
   private columns(e: EntryBody): (string | number | null)[] {
-    return [
-      e.infoHashV2,
-      e.name,
-      e.title,
-      e.description,
-      JSON.stringify(e.tags),
-      e.category,
-      JSON.stringify(e.files),
-      JSON.stringify(e.trackers),
-      totalSize(e.files),
-    ];
+    return entryColumns(e);
   }
 
   private indexText(
@@ -375,7 +365,7 @@ export class SqliteIndexStore implements IndexStore {
       hash,
       hash,
     ]) as Row | null;
-    return row ? rowToEntry(row) : null;
+    return row ? rowToEntry(row, parseJson) : null;
   }
 
   /**
@@ -408,7 +398,7 @@ export class SqliteIndexStore implements IndexStore {
     const rows = hasText(req.query)
       ? this.textSearch(req, offset, limit)
       : this.browse(req.filters, offset, limit);
-    const results = rows.slice(0, limit).map((r) => toSearchHit(rowToEntry(r)));
+    const results = rows.slice(0, limit).map((r) => toSearchHit(rowToEntry(r, parseJson)));
     const page: SearchPage = { results, page: req.page, perPage: req.perPage, hasMore: rows.length > limit };
     this.cache.set(key, page);
     return page;
@@ -586,13 +576,7 @@ export class SqliteIndexStore implements IndexStore {
   async auditLog(limit: number): Promise<AuditRecord[]> {
     const n = Math.max(1, Math.min(MAX_AUDIT_LIMIT, Math.floor(limit)));
     const rows = this.stmt('SELECT * FROM audit_log ORDER BY n DESC LIMIT ?').all([n]) as Row[];
-    return rows.map((r) => ({
-      id: String(r.id),
-      action: 'takedown',
-      reason: String(r.reason),
-      actor: String(r.actor),
-      atMs: Number(r.at),
-    }));
+    return rows.map(rowToAuditRecord);
   }
 
   async healthCandidates(limit: number, checkedBeforeMs: number): Promise<HealthCandidate[]> {
@@ -695,31 +679,4 @@ function filterSql(f: SearchFilters): { where: string[]; params: (string | numbe
   return { where, params };
 }
 
-function nullableNumber(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function rowToEntry(r: Row): StoredEntry {
-  const id = String(r.id);
-  return {
-    id,
-    infoHash: id.length === 40 ? id : null,
-    infoHashV2: (r.info_hash_v2 as string | null) ?? null,
-    name: String(r.name),
-    files: JSON.parse(String(r.files)),
-    trackers: JSON.parse(String(r.trackers)),
-    title: String(r.title),
-    description: String(r.description),
-    tags: JSON.parse(String(r.tags)),
-    category: String(r.category),
-    seq: Number(r.seq),
-    publisher: String(r.publisher),
-    signature: String(r.signature),
-    sizeBytes: Number(r.size_bytes),
-    publishedAtMs: Number(r.published_at),
-    updatedAtMs: Number(r.updated_at),
-    seeders: nullableNumber(r.seeders),
-    leechers: nullableNumber(r.leechers),
-    checkedAtMs: nullableNumber(r.checked_at),
-  };
-}
+const parseJson = (v: unknown): unknown => JSON.parse(String(v));
