@@ -28,6 +28,7 @@ import {
   type Storage,
   type StorageLayout,
   type StoredFileStat,
+  segmentSlices,
   segmentsOrThrow,
 } from './storage.js';
 
@@ -96,25 +97,17 @@ export class FsStorage implements Storage {
 
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
     this.checkOpen();
-    const segments = segmentsOrThrow(this.fileMap, piece, offset, length);
     const out = new Uint8Array(length); // zeros wherever nothing was written
-    let at = 0;
-    for (const seg of segments) {
-      const target = out.subarray(at, at + seg.length);
-      at += seg.length;
-      if (!this.isPadding(seg.fileIndex)) await this.readSegment(seg, target);
+    for (const { segment, bytes } of segmentSlices(this.fileMap, piece, offset, out)) {
+      if (!this.isPadding(segment.fileIndex)) await this.readSegment(segment, bytes);
     }
     return out;
   }
 
   async writeBlock(piece: number, offset: number, data: Uint8Array): Promise<void> {
     this.checkOpen();
-    const segments = segmentsOrThrow(this.fileMap, piece, offset, data.length);
-    let at = 0;
-    for (const seg of segments) {
-      const part = data.subarray(at, at + seg.length);
-      at += seg.length;
-      if (!this.isPadding(seg.fileIndex)) await this.writeSegment(piece, seg, part);
+    for (const { segment, bytes } of segmentSlices(this.fileMap, piece, offset, data)) {
+      if (!this.isPadding(segment.fileIndex)) await this.writeSegment(piece, segment, bytes);
     }
   }
 

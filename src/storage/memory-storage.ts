@@ -16,7 +16,7 @@ import {
   type Storage,
   type StorageLayout,
   type StoredFileStat,
-  segmentsOrThrow,
+  segmentSlices,
 } from './storage.js';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -136,28 +136,21 @@ export class MemoryStorage implements Storage {
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
     this.checkOpen();
     const out = new Uint8Array(length);
-    let at = 0;
-    for (const seg of segmentsOrThrow(this.fileMap, piece, offset, length)) {
+    for (const { segment: seg, bytes } of segmentSlices(this.fileMap, piece, offset, out)) {
       this.fault('read', seg.fileIndex, seg.length);
-      const target = out.subarray(at, at + seg.length);
-      at += seg.length;
       if (this.isPadding(seg.fileIndex)) continue; // zeros
       const store = this.backing.files[seg.fileIndex] ?? this.backing.parts.get(seg.fileIndex);
-      store?.read(seg.fileOffset, target);
+      store?.read(seg.fileOffset, bytes);
     }
     return out;
   }
 
   async writeBlock(piece: number, offset: number, data: Uint8Array): Promise<void> {
     this.checkOpen();
-    const segments = segmentsOrThrow(this.fileMap, piece, offset, data.length);
-    let at = 0;
-    for (const seg of segments) {
-      const part = data.subarray(at, at + seg.length);
-      at += seg.length;
+    for (const { segment: seg, bytes } of segmentSlices(this.fileMap, piece, offset, data)) {
       if (this.isPadding(seg.fileIndex)) continue;
       this.fault('write', seg.fileIndex, seg.length);
-      this.storeFor(seg.fileIndex).write(seg.fileOffset, part);
+      this.storeFor(seg.fileIndex).write(seg.fileOffset, bytes);
       this.touch(seg.fileIndex);
     }
   }

@@ -70,6 +70,24 @@ export interface Storage {
   close(options?: { readonly sync?: boolean }): Promise<void>;
 }
 
+/**
+ * The file segments a range touches, each with its slice of `buffer` (the range's bytes, to
+ * read into or write from): the walk every backend does for reads and writes.
+ */
+export function segmentSlices(
+  map: FileMap,
+  piece: number,
+  offset: number,
+  buffer: Uint8Array,
+): { readonly segment: FileSegment; readonly bytes: Uint8Array }[] {
+  let at = 0;
+  return segmentsOrThrow(map, piece, offset, buffer.length).map((segment) => {
+    const bytes = buffer.subarray(at, at + segment.length);
+    at += segment.length;
+    return { segment, bytes };
+  });
+}
+
 /** Map a range to file segments, turning bad coordinates into `STORAGE_OUT_OF_RANGE`. */
 export function segmentsOrThrow(map: FileMap, piece: number, offset: number, length: number): FileSegment[] {
   try {
