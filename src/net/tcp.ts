@@ -13,6 +13,9 @@
  */
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { PeerdropError } from '../util/errors.js';
+import type { Connection, DialRequest, Listener, Transport, TransportAddress } from './transport.js';
+
+export type { Connection, Listener } from './transport.js';
 
 export type NetErrorCode =
   | 'NET_DIAL_FAILED'
@@ -27,29 +30,6 @@ export class NetError extends PeerdropError {
   constructor(code: NetErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
-}
-
-/** One TCP connection, as the session sees it. Callbacks are single slots (a later call replaces). */
-export interface Connection {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
-  readonly bytesRead: number;
-  readonly bytesWritten: number;
-  /** Unsent bytes queued in the socket. */
-  readonly queuedBytes: number;
-  /** False once queued bytes reach the high-water mark; wait for `onDrain`. */
-  readonly isWritable: boolean;
-  readonly isClosed: boolean;
-  /** Queue chunks (one writev per event-loop iteration). Returns `isWritable` after queuing. */
-  write(chunks: readonly Uint8Array[]): boolean;
-  onData(cb: (chunk: Uint8Array) => void): void;
-  /** Queued bytes fell below the high-water mark again. */
-  onDrain(cb: () => void): void;
-  /** Called once; `error` is null for an orderly end or a local `destroy()` without a reason. */
-  onClose(cb: (error: Error | null) => void): void;
-  destroy(reason?: Error): void;
-  setNoDelay(noDelay?: boolean): void;
 }
 
 export interface ConnectionOptions {
@@ -253,12 +233,6 @@ export interface ListenOptions extends ConnectionOptions {
   readonly onConnection: (connection: Connection) => void;
 }
 
-export interface Listener {
-  readonly host: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
-
 /** Listen for incoming peer connections. Rejects with `NET_LISTEN_FAILED`. */
 export function listen(options: ListenOptions): Promise<Listener> {
   const server: Server = createServer({ noDelay: true }, (socket) => {
@@ -284,4 +258,63 @@ export function listen(options: ListenOptions): Promise<Listener> {
       });
     });
   });
+}
+
+export interface TcpTransportOptions extends ConnectionOptions {
+  /** Address to listen on; by default `::` (dual stack), falling back to `0.0.0.0`. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Connections beyond this are refused at accept (default 500). */
+  readonly maxConnections?: number;
+}
+
+/** TCP as a {@link Transport}: the default for sessions. */
+export class TcpTransport implements Transport {
+  readonly name = 'tcp';
+  private listener: Listener | null = null;
+
+  constructor(private readonly options: TcpTransportOptions = {}) {}
+
+  dial(address: TransportAddress, request: DialRequest = {}): Promise<Connection> {
+    return dial({
+      ...this.connectionOptions(),
+      host: address.host,
+      port: address.port,
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+  }
+
+  async listen(onConnection: (connection: Connection) => void): Promise<Listener> {
+    if (this.listener) return this.listener;
+    const port = this.options.port ?? 0;
+    const base = {
+      ...this.connectionOptions(),
+      port,
+      onConnection,
+      ...(this.options.maxConnections === undefined ? {} : { maxConnections: this.options.maxConnections }),
+    };
+    if (this.options.host !== undefined) this.listener = await listen({ ...base, host: this.options.host });
+    else {
+      // Dual stack (IPv4 and IPv6 peers, BEP 7); hosts without IPv6 fall back to IPv4.
+      this.listener = await listen({ ...base, host: '::' }).catch(() => listen({ ...base, host: '0.0.0.0' }));
+    }
+    return this.listener;
+  }
+
+  async close(): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
+  }
+
+  private connectionOptions(): ConnectionOptions {
+    return {
+      ...(this.options.highWaterMarkBytes === undefined
+        ? {}
+        : { highWaterMarkBytes: this.options.highWaterMarkBytes }),
+      ...(this.options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: this.options.maxQueuedBytes }),
+    };
+  }
 }
