@@ -1,0 +1,771 @@
+/**
+ * An in-memory network for simulations and tests: hosts named by IP literal, each with an
+ * upload and a download capacity, links with one-way latency, loss and resets, partitions, and
+ * `Transport`s whose connections keep the `Connection` contract (backpressure included). It
+ * runs on an injected `Scheduler` and a seeded random source, so a run is deterministic: no
+ * real time is read and nothing happens inside `write()` — every byte arrives in a timer.
+ *
+ * The model, per direction of a connection (a *flow*):
+ *
+ *   write → sender's uplink → link → receiver's downlink → onData
+ *
+ *  - A host's uplink is one queue drained at its upload rate and shared fairly by every flow
+ *    leaving the host: a round-robin server that sends one segment (a 16 KiB block message) of
+ *    each backlogged flow in turn, so k busy connections get rate/k each (the fluid model's
+ *    assumption). The downlink is the same kind of server at the download rate. An unlimited
+ *    rate (the default) skips its server.
+ *  - The link delays each segment by its latency. A lost segment arrives one retransmission
+ *    timeout late and nothing behind it overtakes it (TCP delivers in order); loss does not
+ *    shrink a window here, it only adds delay. A reset closes both ends with
+ *    `NET_SOCKET_ERROR`. Across a partition (`setReachable(a, b, false)`) segments wait, as
+ *    TCP's retransmissions would, until the path heals; dials time out.
+ *  - Segments of one flow due at the same instant are delivered as one event, so a burst of
+ *    small frames costs one timer, and runs of small chunks are joined into one buffer.
+ *  - `queuedBytes` counts bytes written and not yet delivered (a send buffer that frees on
+ *    delivery rather than on the ACK a latency later); above the high-water mark `isWritable`
+ *    is false and `onDrain` fires once it falls below again.
+ *
+ * Chunks are handed to the receiver without a copy: as with TCP here, a writer must not reuse
+ * a buffer it wrote.
+ */
+import type { CancelTimer, Scheduler } from '../util/clock.js';
+import { seededRandom } from '../util/random.js';
+import { NetError } from './tcp.js';
+import type { Connection, DialRequest, Listener, Transport, TransportAddress } from './transport.js';
+
+export interface HostOptions {
+  /** Upload capacity in bytes/s, shared fairly by the host's connections (default unlimited). */
+  readonly uploadBps?: number;
+  /** Download capacity in bytes/s (default unlimited). */
+  readonly downloadBps?: number;
+}
+
+export interface LinkOptions {
+  /** One-way latency in ms (default 10). */
+  readonly latencyMs?: number;
+  /** Probability that a segment is lost (it then arrives one retransmission timeout late). */
+  readonly lossRate?: number;
+  /** Probability, per segment, that the connection is reset instead of delivering it. */
+  readonly resetProbability?: number;
+}
+
+export interface MemoryNetworkOptions extends LinkOptions {
+  readonly scheduler: Scheduler;
+  /** Seed of the random source behind loss and resets (default 1). */
+  readonly seed?: number;
+  /** Per connection, as for TCP (default 1 MiB). */
+  readonly highWaterMarkBytes?: number;
+  /** A connection whose queue passes this is destroyed with `NET_SEND_QUEUE_FULL` (default 8 × HWM). */
+  readonly maxQueuedBytes?: number;
+}
+
+export interface MemoryTransportOptions {
+  /** Port to listen on; 0 or absent picks the next free one from 6881. */
+  readonly port?: number;
+}
+
+/** Counters for assertions and benchmark reports. */
+export interface HostStats {
+  /** Bytes that left the host (through its uplink). */
+  readonly uploadedBytes: number;
+  readonly downloadedBytes: number;
+  readonly openConnections: number;
+}
+
+export interface NetworkStats {
+  readonly connectionsOpened: number;
+  readonly dialsFailed: number;
+  readonly deliveries: number;
+  readonly deliveredBytes: number;
+  readonly lostSegments: number;
+  readonly resets: number;
+}
+
+/** One block message (13-byte header + 16 KiB): the unit a rate-limited server sends. */
+const SEGMENT_BYTES = 16 * 1024 + 13;
+/** Chunks below this are joined into one buffer on delivery (cf. the TCP adapter's flush). */
+const SMALL_CHUNK_BYTES = 1024;
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
+/** TCP's minimum retransmission timeout (RFC 6298 suggests 1 s; Linux uses 200 ms). */
+const MIN_RTO_MS = 200;
+const FIRST_LISTEN_PORT = 6881;
+const FIRST_EPHEMERAL_PORT = 49152;
+
+/** What travels: data, or the end of the stream (a FIN, or a reset carrying its error). */
+interface Segment {
+  atMs: number;
+  readonly chunks: Uint8Array[];
+  bytes: number;
+  readonly end: 'fin' | Error | null;
+}
+
+/** A FIFO of chunks (plus an end marker) that a server slices into segments. */
+class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  private end: Segment['end'] = null;
+  bytes = 0;
+
+  get hasBacklog(): boolean {
+    return this.bytes > 0 || this.end !== null;
+  }
+
+  push(chunks: readonly Uint8Array[], bytes: number): void {
+    for (const c of chunks) this.chunks.push(c);
+    this.bytes += bytes;
+  }
+
+  pushEnd(end: 'fin' | Error): void {
+    this.end ??= end;
+  }
+
+  /** Up to `maxBytes` from the front; the end marker only once the data before it is gone. */
+  take(maxBytes: number): Segment | null {
+    if (this.bytes === 0) {
+      if (this.end === null) return null;
+      const end = this.end;
+      this.end = null;
+      return { atMs: 0, chunks: [], bytes: 0, end };
+    }
+    const out: Uint8Array[] = [];
+    let taken = 0;
+    while (taken < maxBytes && this.head < this.chunks.length) {
+      const c = this.chunks[this.head]!;
+      const want = maxBytes - taken;
+      if (c.length <= want) {
+        out.push(c);
+        taken += c.length;
+        this.head++;
+      } else {
+        out.push(c.subarray(0, want));
+        this.chunks[this.head] = c.subarray(want);
+        taken += want;
+      }
+    }
+    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+    this.bytes -= taken;
+    return { atMs: 0, chunks: out, bytes: taken, end: null };
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+    this.end = null;
+  }
+}
+
+/** A round-robin server draining the backlogged flows of one host direction at `rateBps`. */
+class RateServer {
+  private readonly ring: Flow[] = [];
+  private ringHead = 0;
+  /** Flows in the ring (each at most once). */
+  private readonly members = new Set<Flow>();
+  private isBusy = false;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    public rateBps: number,
+    private readonly queueOf: (flow: Flow) => ByteQueue,
+    private readonly onServed: (flow: Flow, segment: Segment) => void,
+  ) {}
+
+  activate(flow: Flow): void {
+    if (!this.members.has(flow)) {
+      this.members.add(flow);
+      this.ring.push(flow);
+    }
+    if (!this.isBusy) this.serveNext();
+  }
+
+  private serveNext(): void {
+    while (this.ringHead < this.ring.length) {
+      const flow = this.ring[this.ringHead++]!;
+      const queue = this.queueOf(flow);
+      const segment = flow.isDead ? null : queue.take(SEGMENT_BYTES);
+      if (segment === null) {
+        this.members.delete(flow);
+        continue;
+      }
+      if (this.ringHead > 256 && this.ringHead * 2 > this.ring.length) {
+        this.ring.splice(0, this.ringHead);
+        this.ringHead = 0;
+      }
+      this.isBusy = true;
+      this.scheduler.setTimer((segment.bytes * 1000) / this.rateBps, () => {
+        // Back of the ring after its turn, behind flows that became backlogged meanwhile.
+        if (queue.hasBacklog && !flow.isDead) this.ring.push(flow);
+        else this.members.delete(flow);
+        this.isBusy = false;
+        this.serveNext();
+        this.onServed(flow, segment);
+      });
+      return;
+    }
+    this.ring.length = 0;
+    this.ringHead = 0;
+  }
+}
+
+interface HostState {
+  readonly ip: string;
+  readonly uplink: RateServer;
+  readonly downlink: RateServer;
+  readonly listeners: Map<number, (connection: Connection) => void>;
+  readonly connections: Set<MemoryConnection>;
+  nextListenPort: number;
+  nextEphemeralPort: number;
+  uploadedBytes: number;
+  downloadedBytes: number;
+}
+
+/** One direction of a connection, with its stage queues. */
+class Flow {
+  readonly up = new ByteQueue();
+  readonly down = new ByteQueue();
+  readonly arrivals: Segment[] = [];
+  arrivalsHead = 0;
+  arrivalTimer: CancelTimer | null = null;
+  lastArrivalMs = 0;
+  /** Segments waiting for a partition to heal. */
+  held: Segment[] = [];
+  isDead = false;
+
+  constructor(
+    readonly from: MemoryConnection,
+    readonly to: MemoryConnection,
+  ) {}
+}
+
+class MemoryConnection implements Connection {
+  dataCb: (chunk: Uint8Array) => void = () => {};
+  drainCb: () => void = () => {};
+  closeCb: (error: Error | null) => void = () => {};
+  /** Outgoing flow; set when the pair is made. */
+  out!: Flow;
+  peer!: MemoryConnection;
+  bytesRead = 0;
+  bytesWritten = 0;
+  queuedBytes = 0;
+  /** destroy() was called or the stream ended: no more writes. */
+  isClosed = false;
+  /** onClose has been called. */
+  hasFinished = false;
+  /** Server side: handed to the listener yet (data before that waits in `early`). */
+  isAccepted = true;
+  early: Segment[] = [];
+  wasBlocked = false;
+
+  constructor(
+    private readonly net: MemoryNetwork,
+    readonly host: HostState,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    readonly localPort: number,
+  ) {}
+
+  get isWritable(): boolean {
+    return !this.isClosed && this.queuedBytes < this.net.highWaterMarkBytes;
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    if (this.isClosed) return false;
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    if (bytes > 0) {
+      this.queuedBytes += bytes;
+      this.net.send(this.out, chunks, bytes);
+    }
+    if (this.queuedBytes > this.net.maxQueuedBytes) {
+      this.destroy(new NetError('NET_SEND_QUEUE_FULL', `send queue over ${this.net.maxQueuedBytes} bytes`));
+      return false;
+    }
+    const writable = this.isWritable;
+    if (!writable) this.wasBlocked = true;
+    return writable;
+  }
+
+  onData(cb: (chunk: Uint8Array) => void): void {
+    this.dataCb = cb;
+  }
+  onDrain(cb: () => void): void {
+    this.drainCb = cb;
+  }
+  onClose(cb: (error: Error | null) => void): void {
+    this.closeCb = cb;
+  }
+
+  /** Unsent bytes are dropped; what is already on the wire arrives, then the peer sees the end. */
+  destroy(reason?: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.net.endFlow(this.out, 'fin');
+    this.peer.out.isDead = true; // nothing more reaches us
+    this.net.finishLater(this, reason ?? null);
+  }
+
+  setNoDelay(): void {}
+}
+
+/** See the module comment. */
+export class MemoryNetwork {
+  readonly scheduler: Scheduler;
+  readonly highWaterMarkBytes: number;
+  readonly maxQueuedBytes: number;
+  private readonly random: () => number;
+  private readonly hosts = new Map<string, HostState>();
+  private readonly links = new Map<string, Required<LinkOptions>>();
+  private readonly unreachable = new Set<string>();
+  /** Flows with segments waiting for a partition to heal. */
+  private readonly heldFlows = new Set<Flow>();
+  private readonly defaultLink: Required<LinkOptions>;
+  private readonly counters = {
+    connectionsOpened: 0,
+    dialsFailed: 0,
+    deliveries: 0,
+    deliveredBytes: 0,
+    lostSegments: 0,
+    resets: 0,
+  };
+
+  constructor(options: MemoryNetworkOptions) {
+    this.scheduler = options.scheduler;
+    this.random = seededRandom(options.seed ?? 1).next;
+    this.highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * this.highWaterMarkBytes;
+    this.defaultLink = {
+      latencyMs: options.latencyMs ?? 10,
+      lossRate: options.lossRate ?? 0,
+      resetProbability: options.resetProbability ?? 0,
+    };
+  }
+
+  /** Add a host (or change its capacities); hosts are also created on first use. */
+  addHost(ip: string, options: HostOptions = {}): void {
+    const host = this.hostState(ip);
+    host.uplink.rateBps = options.uploadBps ?? Number.POSITIVE_INFINITY;
+    host.downlink.rateBps = options.downloadBps ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** A transport for `ip`: it listens on `options.port` and dials from an ephemeral port. */
+  transport(ip: string, options: MemoryTransportOptions = {}): Transport {
+    return new MemoryTransport(this, this.hostState(ip), options.port ?? 0);
+  }
+
+  /** Latency, loss and resets between `a` and `b` (both directions). */
+  setLink(a: string, b: string, options: LinkOptions): void {
+    this.links.set(pairKey(a, b), { ...this.link(a, b), ...options });
+  }
+
+  /** Partition (false) or heal (true) the path between `a` and `b`. */
+  setReachable(a: string, b: string, isReachable: boolean): void {
+    const key = pairKey(a, b);
+    if (!isReachable) {
+      this.unreachable.add(key);
+      return;
+    }
+    if (!this.unreachable.delete(key)) return;
+    for (const flow of [...this.heldFlows]) {
+      if (pairKey(flow.from.host.ip, flow.to.host.ip) !== key) continue;
+      this.heldFlows.delete(flow);
+      const held = flow.held;
+      flow.held = [];
+      for (const s of held) this.propagate(flow, s);
+    }
+  }
+
+  /** Reset every connection between `a` and `b` now (both ends see `NET_SOCKET_ERROR`). */
+  reset(a: string, b: string): void {
+    for (const c of [...(this.hosts.get(a)?.connections ?? [])]) {
+      if (c.peer.host.ip === b && !c.isClosed) {
+        this.counters.resets++;
+        this.resetPair(c, 'reset by the network');
+      }
+    }
+  }
+
+  hostStats(ip: string): HostStats {
+    const h = this.hosts.get(ip);
+    return {
+      uploadedBytes: h?.uploadedBytes ?? 0,
+      downloadedBytes: h?.downloadedBytes ?? 0,
+      openConnections: h?.connections.size ?? 0,
+    };
+  }
+
+  stats(): NetworkStats {
+    return { ...this.counters };
+  }
+
+  // ---- internals (used by connections and transports of this module) ----------------------
+
+  link(a: string, b: string): Required<LinkOptions> {
+    return this.links.get(pairKey(a, b)) ?? this.defaultLink;
+  }
+
+  isReachable(a: string, b: string): boolean {
+    return !this.unreachable.has(pairKey(a, b));
+  }
+
+  hostOf(ip: string): HostState | undefined {
+    return this.hosts.get(ip);
+  }
+
+  hostState(ip: string): HostState {
+    let host = this.hosts.get(ip);
+    if (host) return host;
+    const uplink = new RateServer(
+      this.scheduler,
+      Number.POSITIVE_INFINITY,
+      (f) => f.up,
+      (f, s) => this.propagate(f, s),
+    );
+    const downlink = new RateServer(
+      this.scheduler,
+      Number.POSITIVE_INFINITY,
+      (f) => f.down,
+      (f, s) => this.deliver(f, s),
+    );
+    host = {
+      ip,
+      uplink,
+      downlink,
+      listeners: new Map(),
+      connections: new Set(),
+      nextListenPort: FIRST_LISTEN_PORT,
+      nextEphemeralPort: FIRST_EPHEMERAL_PORT,
+      uploadedBytes: 0,
+      downloadedBytes: 0,
+    };
+    this.hosts.set(ip, host);
+    return host;
+  }
+
+  send(flow: Flow, chunks: readonly Uint8Array[], bytes: number): void {
+    if (flow.isDead) return;
+    const host = flow.from.host;
+    if (Number.isFinite(host.uplink.rateBps)) {
+      flow.up.push(chunks, bytes);
+      host.uplink.activate(flow);
+    } else {
+      this.propagate(flow, { atMs: 0, chunks: [...chunks], bytes, end: null });
+    }
+  }
+
+  endFlow(flow: Flow, end: 'fin' | Error): void {
+    flow.up.clear(); // unsent bytes die with the socket
+    const host = flow.from.host;
+    if (Number.isFinite(host.uplink.rateBps)) {
+      flow.up.pushEnd(end);
+      host.uplink.activate(flow);
+    } else {
+      this.propagate(flow, { atMs: 0, chunks: [], bytes: 0, end });
+    }
+  }
+
+  /** A segment left the sender's host: put it on the link. */
+  private propagate(flow: Flow, segment: Segment): void {
+    if (flow.isDead && segment.end === null) return;
+    const from = flow.from.host;
+    const to = flow.to.host;
+    from.uploadedBytes += segment.bytes;
+    flow.from.bytesWritten += segment.bytes;
+    if (!this.isReachable(from.ip, to.ip)) {
+      from.uploadedBytes -= segment.bytes; // counted again when released
+      flow.from.bytesWritten -= segment.bytes;
+      flow.held.push(segment);
+      this.heldFlows.add(flow);
+      return;
+    }
+    const link = this.link(from.ip, to.ip);
+    let at = this.scheduler.now() + link.latencyMs;
+    let out = segment;
+    if (segment.end === null && segment.bytes > 0) {
+      if (link.resetProbability > 0 && this.random() < link.resetProbability) {
+        out = { atMs: 0, chunks: [], bytes: 0, end: resetError('reset (simulated)') };
+        this.counters.resets++;
+      } else if (link.lossRate > 0 && this.random() < link.lossRate) {
+        at += Math.max(MIN_RTO_MS, 4 * link.latencyMs);
+        this.counters.lostSegments++;
+      }
+    }
+    at = Math.max(at, flow.lastArrivalMs);
+    flow.lastArrivalMs = at;
+    const tail = flow.arrivals[flow.arrivals.length - 1];
+    if (
+      tail !== undefined &&
+      flow.arrivals.length > flow.arrivalsHead &&
+      tail.atMs === at &&
+      tail.end === null &&
+      out.end === null
+    ) {
+      for (const c of out.chunks) tail.chunks.push(c);
+      tail.bytes += out.bytes;
+    } else {
+      flow.arrivals.push({ ...out, atMs: at });
+    }
+    this.armArrivals(flow);
+  }
+
+  private armArrivals(flow: Flow): void {
+    if (flow.arrivalTimer !== null) return;
+    const head = flow.arrivals[flow.arrivalsHead];
+    if (head === undefined) return;
+    flow.arrivalTimer = this.scheduler.setTimer(head.atMs - this.scheduler.now(), () => {
+      flow.arrivalTimer = null;
+      this.onArrivals(flow);
+    });
+  }
+
+  private onArrivals(flow: Flow): void {
+    const now = this.scheduler.now();
+    const downlink = flow.to.host.downlink;
+    while (flow.arrivalsHead < flow.arrivals.length) {
+      const s = flow.arrivals[flow.arrivalsHead]!;
+      if (s.atMs > now) break;
+      flow.arrivalsHead++;
+      if (Number.isFinite(downlink.rateBps) && !(s.end instanceof Error)) {
+        if (s.bytes > 0) flow.down.push(s.chunks, s.bytes);
+        if (s.end !== null) flow.down.pushEnd(s.end);
+        downlink.activate(flow);
+      } else {
+        this.deliver(flow, s);
+      }
+    }
+    if (flow.arrivalsHead === flow.arrivals.length) {
+      flow.arrivals.length = 0;
+      flow.arrivalsHead = 0;
+    }
+    this.armArrivals(flow);
+  }
+
+  /** A segment reached the receiving application. */
+  private deliver(flow: Flow, segment: Segment): void {
+    const { from, to } = flow;
+    if (segment.end instanceof Error) {
+      this.resetPair(to, segment.end.message);
+      return;
+    }
+    if (to.hasFinished || flow.isDead) return;
+    if (!to.isAccepted) {
+      to.early.push(segment);
+      return;
+    }
+    if (segment.bytes > 0) {
+      from.queuedBytes -= segment.bytes;
+      to.bytesRead += segment.bytes;
+      to.host.downloadedBytes += segment.bytes;
+      this.counters.deliveries++;
+      this.counters.deliveredBytes += segment.bytes;
+      if (from.wasBlocked && from.isWritable) {
+        from.wasBlocked = false;
+        from.drainCb();
+      }
+      for (const chunk of joinSmallRuns(segment.chunks)) {
+        if (to.isClosed) break;
+        to.dataCb(chunk);
+      }
+    }
+    if (segment.end === 'fin') {
+      to.isClosed = true;
+      flow.isDead = true;
+      to.out.isDead = true;
+      this.finish(to, null);
+    }
+  }
+
+  /** Both ends of the connection of `c` close with a reset error. */
+  private resetPair(c: MemoryConnection, why: string): void {
+    for (const end of [c, c.peer]) {
+      end.isClosed = true;
+      end.out.isDead = true;
+      end.out.up.clear();
+      end.out.down.clear();
+      this.finishLater(end, resetError(why));
+    }
+  }
+
+  /** Accept the server end of a new connection (dial completed). */
+  accept(server: MemoryConnection, onConnection: (connection: Connection) => void): void {
+    server.isAccepted = true;
+    onConnection(server);
+    const early = server.early;
+    server.early = [];
+    for (const s of early) this.deliver(server.peer.out, s);
+  }
+
+  /** Make the two ends of a connection (registered with their hosts). */
+  pair(client: HostState, clientPort: number, server: HostState, serverPort: number) {
+    const c = new MemoryConnection(this, client, server.ip, serverPort, clientPort);
+    const s = new MemoryConnection(this, server, client.ip, clientPort, serverPort);
+    c.peer = s;
+    s.peer = c;
+    c.out = new Flow(c, s);
+    s.out = new Flow(s, c);
+    s.isAccepted = false;
+    client.connections.add(c);
+    server.connections.add(s);
+    this.counters.connectionsOpened++;
+    return { client: c, server: s };
+  }
+
+  finishLater(c: MemoryConnection, error: Error | null): void {
+    this.scheduler.setTimer(0, () => this.finish(c, error));
+  }
+
+  private finish(c: MemoryConnection, error: Error | null): void {
+    if (c.hasFinished) return;
+    c.hasFinished = true;
+    c.isClosed = true;
+    c.host.connections.delete(c);
+    c.closeCb(error);
+  }
+
+  dialFailed(): void {
+    this.counters.dialsFailed++;
+  }
+}
+
+class MemoryTransport implements Transport {
+  readonly name = 'memory';
+  private listener: Listener | null = null;
+
+  constructor(
+    private readonly net: MemoryNetwork,
+    private readonly host: HostState,
+    private readonly port: number,
+  ) {}
+
+  dial(address: TransportAddress, request: DialRequest = {}): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const net = this.net;
+      const s = net.scheduler;
+      const target = `${address.host}:${address.port}`;
+      if (request.signal?.aborted) {
+        reject(new NetError('NET_ABORTED', `dial ${target} aborted`));
+        return;
+      }
+      const timers: CancelTimer[] = [];
+      let isDone = false;
+      const done = (settle: () => void): void => {
+        if (isDone) return;
+        isDone = true;
+        for (const cancel of timers) cancel();
+        request.signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      const fail = (err: NetError) =>
+        done(() => {
+          net.dialFailed();
+          reject(err);
+        });
+      const onAbort = () => fail(new NetError('NET_ABORTED', `dial ${target} aborted`));
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      timers.push(
+        s.setTimer(request.timeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, () =>
+          fail(new NetError('NET_DIAL_TIMEOUT', `dial ${target} timed out`)),
+        ),
+      );
+      if (!net.isReachable(this.host.ip, address.host)) return; // the SYN is lost: time out
+      const latencyMs = net.link(this.host.ip, address.host).latencyMs;
+      // SYN arrives at the server after one latency; SYN-ACK (or RST) returns after another.
+      timers.push(
+        s.setTimer(latencyMs, () => {
+          const server = net.hostOf(address.host);
+          const onConnection = server?.listeners.get(address.port);
+          if (server === undefined || onConnection === undefined) {
+            timers.push(
+              s.setTimer(latencyMs, () =>
+                fail(new NetError('NET_DIAL_FAILED', `dial ${target}: connection refused`)),
+              ),
+            );
+            return;
+          }
+          timers.push(
+            s.setTimer(latencyMs, () => {
+              if (isDone) return;
+              const { client, server: end } = net.pair(
+                this.host,
+                this.host.nextEphemeralPort++,
+                server,
+                address.port,
+              );
+              done(() => resolve(client));
+              // The server accepts when the handshake's last ACK arrives, one latency later.
+              s.setTimer(latencyMs, () => {
+                if (end.hasFinished) return;
+                const current = server.listeners.get(address.port);
+                if (current === undefined) end.destroy(resetError('listener closed'));
+                else net.accept(end, current);
+              });
+            }),
+          );
+        }),
+      );
+    });
+  }
+
+  async listen(onConnection: (connection: Connection) => void): Promise<Listener> {
+    if (this.listener) return this.listener;
+    let port = this.port;
+    if (port === 0) {
+      while (this.host.listeners.has(this.host.nextListenPort)) this.host.nextListenPort++;
+      port = this.host.nextListenPort++;
+    }
+    if (this.host.listeners.has(port))
+      throw new NetError('NET_LISTEN_FAILED', `listen on ${this.host.ip}:${port}: address in use`);
+    this.host.listeners.set(port, onConnection);
+    const host = this.host;
+    this.listener = {
+      host: host.ip,
+      port,
+      close: async () => {
+        if (host.listeners.get(port) === onConnection) host.listeners.delete(port);
+      },
+    };
+    return this.listener;
+  }
+
+  async close(): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function resetError(why: string): NetError {
+  return new NetError('NET_SOCKET_ERROR', `connection reset: ${why}`);
+}
+
+/** Join runs of small chunks (frames of a few bytes) into one buffer; large chunks pass as-is. */
+function joinSmallRuns(chunks: readonly Uint8Array[]): Uint8Array[] {
+  if (chunks.length === 1) return chunks as Uint8Array[];
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flushRun = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const c of chunks) {
+    if (c.length >= SMALL_CHUNK_BYTES) {
+      flushRun();
+      out.push(c);
+    } else {
+      run.push(c);
+      runBytes += c.length;
+    }
+  }
+  flushRun();
+  return out;
+}
