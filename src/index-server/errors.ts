@@ -6,10 +6,12 @@ export type IndexErrorCode =
   | 'BAD_JSON'
   | 'BAD_REQUEST'
   | 'ENTRY_INVALID'
+  | 'ENTRY_NOT_CANONICAL'
   | 'BAD_SIGNATURE'
   | 'NOT_OWNER'
   | 'SEQ_NOT_INCREASING'
   | 'ENTRY_EXISTS'
+  | 'HASH_CONFLICT'
   | 'NOT_FOUND'
   | 'TAKEN_DOWN'
   | 'QUERY_INVALID'
@@ -21,6 +23,7 @@ export type IndexErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'IDENTITY_INVALID'
   | 'INDEX_UNAVAILABLE'
+  | 'INDEX_BAD_REPLY'
   | 'INTERNAL';
 
 const STATUS: Record<IndexErrorCode, number> = {
@@ -28,10 +31,12 @@ const STATUS: Record<IndexErrorCode, number> = {
   BAD_JSON: 400,
   BAD_REQUEST: 400,
   ENTRY_INVALID: 400,
+  ENTRY_NOT_CANONICAL: 400,
   BAD_SIGNATURE: 401,
   NOT_OWNER: 403,
   SEQ_NOT_INCREASING: 409,
   ENTRY_EXISTS: 409,
+  HASH_CONFLICT: 409,
   NOT_FOUND: 404,
   TAKEN_DOWN: 410,
   QUERY_INVALID: 400,
@@ -43,6 +48,8 @@ const STATUS: Record<IndexErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDENTITY_INVALID: 500,
   INDEX_UNAVAILABLE: 503,
+  // Client side: an index answered something that is not a valid reply.
+  INDEX_BAD_REPLY: 502,
   INTERNAL: 500,
 };
 

@@ -11,7 +11,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '../util/bytes.js';
 import {
+  assertCanonicalEntry,
   canonicalEntryBytes,
+  canonicalizeEntry,
   canonicalRemovalBytes,
   type EntryBody,
   type RemovalBody,
@@ -158,9 +160,12 @@ export function verifyBytes(publisherHex: string, bytes: Uint8Array, signatureHe
   }
 }
 
-/** Sign an entry; its `publisher` must be this identity's key. */
+/**
+ * Sign an entry as this identity. The entry is put in canonical form first
+ * ({@link canonicalizeEntry}): what is signed, sent and stored is that form, byte for byte.
+ */
 export function signEntry(id: Identity, entry: Omit<EntryBody, 'publisher'>): SignedEntry {
-  const full: EntryBody = { ...entry, publisher: id.publicKeyHex };
+  const full: EntryBody = canonicalizeEntry({ ...entry, publisher: id.publicKeyHex });
   return { entry: full, signature: signBytes(id, canonicalEntryBytes(full)) };
 }
 
@@ -169,10 +174,15 @@ export function signRemoval(id: Identity, removal: Omit<RemovalBody, 'publisher'
   return { removal: full, signature: signBytes(id, canonicalRemovalBytes(full)) };
 }
 
-/** Throws `BAD_SIGNATURE` unless the entry is signed by its `publisher`. */
+/**
+ * Throws `BAD_SIGNATURE` unless the entry, exactly as received, is signed by its `publisher`;
+ * then `ENTRY_NOT_CANONICAL` unless it is in canonical form. The index never normalises what
+ * it was sent (that would store something other than what was signed); it refuses instead.
+ */
 export function assertEntrySignature(s: SignedEntry): void {
   if (!verifyBytes(s.entry.publisher, canonicalEntryBytes(s.entry), s.signature))
     throw new IndexError('BAD_SIGNATURE', 'the signature does not match the entry and its publisher key');
+  assertCanonicalEntry(s.entry);
 }
 
 export function assertRemovalSignature(s: SignedRemoval): void {

@@ -7,6 +7,7 @@ import {
   type AuditRecord,
   CANDIDATE_WINDOW,
   checkPaging,
+  claimedHashes,
   decidePublish,
   decideRemove,
   type Existing,
@@ -18,15 +19,24 @@ import {
   MAX_AUDIT_LIMIT,
   type PublishInput,
   type PublishOutcome,
+  pickByHash,
   type SearchFilters,
   type SearchPage,
   type SearchRequest,
   type StoredEntry,
   toSearchHit,
 } from './store.js';
-import { entryColumns, type Row, rowToAuditRecord, rowToEntry } from './store-rows.js';
+import { entryColumns, type Row, rowToAuditRecord, rowToEntry, rowToExisting } from './store-rows.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** A row found by `existing`; `rowid` only for a live entry. */
+type Found = Existing & { readonly rowid?: string };
+
+/** PostgreSQL's unique_violation (a UNIQUE index refused a row). */
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}
 
 /**
  * The PostgreSQL index store, for deployments that outgrow one machine. Full-text search is
@@ -121,73 +131,72 @@ export class PostgresIndexStore implements IndexStore {
     return new PostgresIndexStore(pool);
   }
 
+  /**
+   * One transaction on one pooled connection. A failure rolls back; a connection whose
+   * ROLLBACK fails too is destroyed rather than handed back to the pool in an unknown state.
+   */
   private async transaction<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
-  /** Row-locks the live entry (FOR UPDATE) so concurrent publishes of one key serialise. */
-  private async existing(
-    c: Queryable,
-    id: string,
-    v2: string | null,
-  ): Promise<(Existing & { rowid?: string; id: string }) | null> {
+  /**
+   * Every live row and tombstone holding any of `hashes`, as id or as v2 hash, row-locked
+   * (FOR UPDATE) so that concurrent publishes of one key serialise.
+   */
+  private async existing(c: Queryable, hashes: readonly string[]): Promise<Found[]> {
     const live = await c.query(
-      'SELECT rowid, id, publisher, seq FROM entries WHERE id = $1 OR ($2::text IS NOT NULL AND info_hash_v2 = $2) FOR UPDATE',
-      [id, v2],
+      `SELECT rowid, id, info_hash_v2, publisher, seq FROM entries
+       WHERE id = ANY($1::text[]) OR info_hash_v2 = ANY($1::text[]) FOR UPDATE`,
+      [hashes],
     );
-    const l = live.rows[0] as Row | undefined;
-    if (l)
-      return {
-        rowid: String(l.rowid),
-        id: String(l.id),
-        publisher: String(l.publisher),
-        seq: Number(l.seq),
+    const dead = await c.query(
+      `SELECT id, info_hash_v2, publisher, seq, taken_down FROM tombstones
+       WHERE id = ANY($1::text[]) OR info_hash_v2 = ANY($1::text[]) FOR UPDATE`,
+      [hashes],
+    );
+    return [
+      ...(live.rows as Row[]).map((r) => ({
+        ...rowToExisting(r),
+        rowid: String(r.rowid),
         isLive: true,
         isTakenDown: false,
-      };
-    const dead = await c.query(
-      'SELECT id, publisher, seq, taken_down FROM tombstones WHERE id = $1 OR ($2::text IS NOT NULL AND info_hash_v2 = $2) FOR UPDATE',
-      [id, v2],
-    );
-    const d = dead.rows[0] as Row | undefined;
-    if (!d) return null;
-    return {
-      id: String(d.id),
-      publisher: String(d.publisher),
-      seq: Number(d.seq),
-      isLive: false,
-      isTakenDown: d.taken_down === true,
-    };
+      })),
+      ...(dead.rows as Row[]).map((r) => ({
+        ...rowToExisting(r),
+        isLive: false,
+        isTakenDown: r.taken_down === true,
+      })),
+    ];
   }
 
   private async publishOne(c: Queryable, input: PublishInput, nowMs: number): Promise<PublishOutcome> {
     const e = input.entry;
     const id = entryId(e);
-    const found = await this.existing(c, id, e.infoHashV2);
-    if (found && found.id !== id)
-      throw new IndexError('ENTRY_EXISTS', 'another entry already holds one of these info-hashes');
-    const action = decidePublish(found, e);
+    const { action, own } = decidePublish(await this.existing(c, claimedHashes(e)), e);
     const cols = columns(e);
-    if (action === 'update' && found?.rowid !== undefined) {
+    if (action === 'update' && own?.rowid !== undefined) {
       await c.query(
         `UPDATE entries SET (${ENTRY_COLUMNS}, seq, signature, updated_at) =
            ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${TSV_SQL}, $14, $15, $16) WHERE rowid = $17`,
-        [...cols, e.seq, input.signature, nowMs, found.rowid],
+        [...cols, e.seq, input.signature, nowMs, own.rowid],
       );
       return 'updated';
     }
-    if (found) await c.query('DELETE FROM tombstones WHERE id = $1', [found.id]);
+    if (own) await c.query('DELETE FROM tombstones WHERE id = $1', [own.id]);
     await c.query(
       `INSERT INTO entries (${ENTRY_COLUMNS}, seq, signature, id, publisher, published_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${TSV_SQL}, $14, $15, $16, $17, $18, $19)`,
@@ -213,8 +222,7 @@ export class PostgresIndexStore implements IndexStore {
     const keys = new Set<string>();
     let fresh = true;
     for (const { entry } of inputs)
-      for (const k of [entryId(entry), entry.infoHashV2]) {
-        if (k === null) continue;
+      for (const k of claimedHashes(entry)) {
         if (keys.has(k)) fresh = false;
         keys.add(k);
       }
@@ -233,12 +241,14 @@ export class PostgresIndexStore implements IndexStore {
         });
         if (done) return;
       } catch (err) {
-        if ((err as { code?: string }).code !== '23505') throw err;
+        if (!isUniqueViolation(err)) throw err;
       }
     }
-    await this.transaction(async (c) => {
-      for (const input of inputs) await this.publishOne(c, input, nowMs);
-    });
+    await this.withUniqueRetry(() =>
+      this.transaction(async (c) => {
+        for (const input of inputs) await this.publishOne(c, input, nowMs);
+      }),
+    );
   }
 
   private async insertMany(c: Queryable, inputs: readonly PublishInput[], nowMs: number): Promise<void> {
@@ -262,40 +272,48 @@ export class PostgresIndexStore implements IndexStore {
     );
   }
 
-  /** Two first publishes of one key race on the UNIQUE index; the loser retries and sees the winner. */
+  /**
+   * Two first publishes of one key race on the UNIQUE index; the loser retries and sees the
+   * winner (then gets the ownership or HASH_CONFLICT answer). A second violation is reported as
+   * HASH_CONFLICT, never as a raw driver error.
+   */
   private async withUniqueRetry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') return fn();
-      throw err;
+      if (!isUniqueViolation(err)) throw err;
+    }
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      throw new IndexError('HASH_CONFLICT', 'one of these info-hashes already belongs to another entry', {
+        cause: err,
+      });
     }
   }
 
   async remove(hash: string, publisher: string, seq: number, _nowMs: number): Promise<void> {
     await this.transaction(async (c) => {
-      const found = await this.existing(c, hash, hash);
+      const found = pickByHash(await this.existing(c, [hash]));
       decideRemove(found, publisher, seq);
       await this.bury(c, found!, publisher, seq, false);
     });
   }
 
+  /** Replace the live row (if any) by a tombstone that keeps both hashes; a takedown sticks. */
   private async bury(
     c: Queryable,
-    found: Existing & { rowid?: string; id: string },
+    found: Found,
     publisher: string,
     seq: number,
     isTakedown: boolean,
   ): Promise<void> {
-    let v2: string | null = null;
-    if (found.rowid !== undefined) {
-      const r = await c.query('DELETE FROM entries WHERE rowid = $1 RETURNING info_hash_v2', [found.rowid]);
-      v2 = ((r.rows[0] as Row | undefined)?.info_hash_v2 as string | null | undefined) ?? null;
-    }
+    if (found.rowid !== undefined) await c.query('DELETE FROM entries WHERE rowid = $1', [found.rowid]);
     await c.query(
       `INSERT INTO tombstones (id, info_hash_v2, publisher, seq, taken_down) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, taken_down = tombstones.taken_down OR excluded.taken_down`,
-      [found.id, v2, publisher, seq, isTakedown],
+      [found.id, found.infoHashV2, publisher, seq, isTakedown],
     );
   }
 
@@ -335,7 +353,7 @@ export class PostgresIndexStore implements IndexStore {
 
   async takedown(hash: string, reason: string, actor: string, nowMs: number): Promise<void> {
     await this.transaction(async (c) => {
-      const found = await this.existing(c, hash, hash);
+      const found = pickByHash(await this.existing(c, [hash]));
       if (!found || (!found.isLive && found.isTakenDown)) throw new IndexError('NOT_FOUND', 'no such entry');
       await this.bury(c, found, found.publisher, found.seq, true);
       await c.query('INSERT INTO audit_log (id, action, reason, actor, at) VALUES ($1, $2, $3, $4, $5)', [

@@ -61,3 +61,37 @@ test('sqlite: a file of the first schema (one FTS table) is migrated and stays s
     ['legacy-name'],
   );
 });
+
+test('sqlite: a statement that fails mid-write is dropped, so the next unrelated write succeeds', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const file = `${dir.path}/index.db`;
+  const a = new SqliteIndexStore({ file });
+  for (const label of ['one', 'two'])
+    await a.publish({ entry: sampleEntry(label), signature: '0'.repeat(128) }, 1);
+  await a.close();
+  // A trigger that aborts one particular UPDATE stands in for any failure inside a statement
+  // (a constraint, a full disk): the store's cached UPDATE statement fails mid-step.
+  const raw = new sqlite.Database(file);
+  raw.exec(`CREATE TRIGGER refuse_boom BEFORE UPDATE ON entries WHEN NEW.title = 'boom'
+    BEGIN SELECT RAISE(ABORT, 'boom refused'); END;`);
+  raw.close();
+  const b = new SqliteIndexStore({ file });
+  t.after(() => b.close());
+  let seq = 2;
+  for (let round = 0; round < 3; round++) {
+    await assert.rejects(
+      b.publish({ entry: sampleEntry('one', { title: 'boom', seq: seq++ }), signature: '0'.repeat(128) }, 2),
+      /boom refused/,
+    );
+    assert.equal(
+      await b.publish(
+        { entry: sampleEntry('two', { title: `fine ${round}`, seq: seq++ }), signature: '0'.repeat(128) },
+        3,
+      ),
+      'updated',
+    );
+  }
+  assert.equal((await b.get(sampleEntry('one').infoHash!))?.title, 'Sample one');
+  assert.equal((await b.get(sampleEntry('two').infoHash!))?.title, 'fine 2');
+});

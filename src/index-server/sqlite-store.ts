@@ -7,6 +7,7 @@ import {
   type AuditRecord,
   CANDIDATE_WINDOW,
   checkPaging,
+  claimedHashes,
   decidePublish,
   decideRemove,
   type Existing,
@@ -18,15 +19,28 @@ import {
   MAX_AUDIT_LIMIT,
   type PublishInput,
   type PublishOutcome,
+  pickByHash,
   type SearchFilters,
   type SearchPage,
   type SearchRequest,
   type StoredEntry,
   toSearchHit,
 } from './store.js';
-import { entryColumns, type Row, rowToAuditRecord, rowToEntry } from './store-rows.js';
+import { entryColumns, type Row, rowToAuditRecord, rowToEntry, rowToExisting } from './store-rows.js';
 
 type Database = InstanceType<typeof sqlite.Database>;
+type Statement = ReturnType<Database['prepare']>;
+type BindValues = Parameters<Statement['run']>[0];
+
+/** The three ways the store uses a prepared statement (see `stmt`). */
+interface CachedStatement {
+  run(values?: BindValues): ReturnType<Statement['run']>;
+  all(values?: BindValues): ReturnType<Statement['all']>;
+  get(values?: BindValues): ReturnType<Statement['get']>;
+}
+
+/** A row found by `existing`; `rowid` only for a live entry. */
+type Found = Existing & { readonly rowid?: number };
 
 /**
  * The embedded index store: SQLite (node-sqlite3-wasm, no native build) with FTS5 tables
@@ -145,7 +159,7 @@ const MAX_CACHED_STATEMENTS = 1024;
 
 export class SqliteIndexStore implements IndexStore {
   private readonly db: Database;
-  private readonly statements = new Map<string, ReturnType<Database['prepare']>>();
+  private readonly statements = new Map<string, Statement>();
   private readonly cache: ResultCache;
   private shards: number[] = [];
   private readonly shardRows: number;
@@ -216,19 +230,47 @@ export class SqliteIndexStore implements IndexStore {
     });
   }
 
-  private stmt(sql: string): ReturnType<Database['prepare']> {
+  /**
+   * A cached prepared statement. A statement whose step failed (a constraint, a busy file) is
+   * finalised and dropped, never reused: the WASM binding's next bind would fail on the reset
+   * that reports the old error, turning the next unrelated request into a 500. `get` steps to
+   * the end (all our single-row queries return at most two rows) so that no statement is left
+   * mid-step holding a read open.
+   */
+  private stmt(sql: string): CachedStatement {
     let s = this.statements.get(sql);
     if (!s) {
       if (this.statements.size >= MAX_CACHED_STATEMENTS) this.clearStatements();
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
     }
-    return s;
+    const prepared = s;
+    const guard = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        this.dropStatement(sql, prepared);
+        throw err;
+      }
+    };
+    return {
+      run: (values) => guard(() => prepared.run(values)),
+      all: (values) => guard(() => prepared.all(values)),
+      get: (values) => guard(() => prepared.all(values)[0] ?? null),
+    };
+  }
+
+  private dropStatement(sql: string, s: Statement): void {
+    if (this.statements.get(sql) === s) this.statements.delete(sql);
+    try {
+      s.finalize();
+    } catch {
+      // finalize reports the failed step's error again; the statement is gone either way.
+    }
   }
 
   private clearStatements(): void {
-    for (const s of this.statements.values()) s.finalize();
-    this.statements.clear();
+    for (const [sql, s] of [...this.statements]) this.dropStatement(sql, s);
   }
 
   /** Every write goes through here, so this is also where the result cache is dropped. */
@@ -240,55 +282,55 @@ export class SqliteIndexStore implements IndexStore {
       this.db.exec('COMMIT');
       return out;
     } catch (err) {
-      this.db.exec('ROLLBACK');
-      this.shards = this.loadShards(); // a shard created in the transaction is gone again
+      this.rollback();
       throw err;
     }
   }
 
-  private existing(id: string, v2: string | null): (Existing & { rowid?: number; id: string }) | null {
+  /** Roll back whatever the failed transaction did; the connection is usable afterwards. */
+  private rollback(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // A statement still in progress can make ROLLBACK fail: drop them all and try again.
+      this.clearStatements();
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    }
+    this.shards = this.loadShards(); // a shard created in the transaction is gone again
+  }
+
+  /** Every live row and tombstone holding any of `hashes`, as id or as v2 hash. */
+  private existing(hashes: readonly string[]): Found[] {
+    const list = JSON.stringify(hashes);
     const live = this.stmt(
-      'SELECT rowid, id, publisher, seq FROM entries WHERE id = ? OR (? IS NOT NULL AND info_hash_v2 = ?)',
-    ).get([id, v2, v2]) as Row | null;
-    if (live)
-      return {
-        rowid: Number(live.rowid),
-        id: String(live.id),
-        publisher: String(live.publisher),
-        seq: Number(live.seq),
-        isLive: true,
-        isTakenDown: false,
-      };
+      `SELECT rowid, id, info_hash_v2, publisher, seq FROM entries
+       WHERE id IN (SELECT value FROM json_each(?1)) OR info_hash_v2 IN (SELECT value FROM json_each(?1))`,
+    ).all([list]) as Row[];
     const dead = this.stmt(
-      'SELECT id, publisher, seq, taken_down FROM tombstones WHERE id = ? OR (? IS NOT NULL AND info_hash_v2 = ?)',
-    ).get([id, v2, v2]) as Row | null;
-    if (!dead) return null;
-    return {
-      id: String(dead.id),
-      publisher: String(dead.publisher),
-      seq: Number(dead.seq),
-      isLive: false,
-      isTakenDown: Number(dead.taken_down) === 1,
-    };
+      `SELECT id, info_hash_v2, publisher, seq, taken_down FROM tombstones
+       WHERE id IN (SELECT value FROM json_each(?1)) OR info_hash_v2 IN (SELECT value FROM json_each(?1))`,
+    ).all([list]) as Row[];
+    return [
+      ...live.map((r) => ({ ...rowToExisting(r), rowid: Number(r.rowid), isLive: true, isTakenDown: false })),
+      ...dead.map((r) => ({ ...rowToExisting(r), isLive: false, isTakenDown: Number(r.taken_down) === 1 })),
+    ];
   }
 
   private publishOne(input: PublishInput, nowMs: number): PublishOutcome {
     const e = input.entry;
     const id = entryId(e);
-    const found = this.existing(id, e.infoHashV2);
-    if (found && found.id !== id)
-      throw new IndexError('ENTRY_EXISTS', 'another entry already holds one of these info-hashes');
-    const action = decidePublish(found, e);
-    if (action === 'update' && found?.rowid !== undefined) {
-      this.unindexText(found.rowid);
+    const { action, own } = decidePublish(this.existing(claimedHashes(e)), e);
+    const rowid = own?.rowid;
+    if (action === 'update' && rowid !== undefined) {
+      this.unindexText(rowid);
       this.stmt(
         `UPDATE entries SET info_hash_v2 = ?, name = ?, title = ?, description = ?, tags = ?, category = ?,
            files = ?, trackers = ?, size_bytes = ?, seq = ?, signature = ?, updated_at = ? WHERE rowid = ?`,
-      ).run([...this.columns(e), e.seq, input.signature, nowMs, found.rowid]);
-      this.indexText(found.rowid, e);
+      ).run([...this.columns(e), e.seq, input.signature, nowMs, rowid]);
+      this.indexText(rowid, e);
       return 'updated';
     }
-    if (found) this.stmt('DELETE FROM tombstones WHERE id = ?').run([found.id]);
+    if (own) this.stmt('DELETE FROM tombstones WHERE id = ?').run([own.id]);
     const r = this.stmt(
       `INSERT INTO entries (info_hash_v2, name, title, description, tags, category, files, trackers, size_bytes,
          seq, signature, id, publisher, published_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -334,22 +376,14 @@ export class SqliteIndexStore implements IndexStore {
 
   async remove(hash: string, publisher: string, seq: number, _nowMs: number): Promise<void> {
     this.transaction(() => {
-      const found = this.existing(hash, hash);
+      const found = pickByHash(this.existing([hash]));
       decideRemove(found, publisher, seq);
       this.bury(found!, publisher, seq, false);
     });
   }
 
-  private bury(
-    found: Existing & { rowid?: number; id: string },
-    publisher: string,
-    seq: number,
-    isTakedown: boolean,
-  ): void {
-    const row = this.stmt('SELECT info_hash_v2 FROM entries WHERE rowid = ?').get([
-      found.rowid ?? -1,
-    ]) as Row | null;
-    const v2 = (row?.info_hash_v2 as string | null | undefined) ?? null;
+  /** Replace the live row (if any) by a tombstone that keeps both hashes; a takedown sticks. */
+  private bury(found: Found, publisher: string, seq: number, isTakedown: boolean): void {
     if (found.rowid !== undefined) {
       this.unindexText(found.rowid);
       this.stmt('DELETE FROM entries WHERE rowid = ?').run([found.rowid]);
@@ -357,7 +391,7 @@ export class SqliteIndexStore implements IndexStore {
     this.stmt(
       `INSERT INTO tombstones (id, info_hash_v2, publisher, seq, taken_down) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, taken_down = max(taken_down, excluded.taken_down)`,
-    ).run([found.id, v2, publisher, seq, isTakedown ? 1 : 0]);
+    ).run([found.id, found.infoHashV2, publisher, seq, isTakedown ? 1 : 0]);
   }
 
   async get(hash: string): Promise<StoredEntry | null> {
@@ -560,7 +594,7 @@ export class SqliteIndexStore implements IndexStore {
 
   async takedown(hash: string, reason: string, actor: string, nowMs: number): Promise<void> {
     this.transaction(() => {
-      const found = this.existing(hash, hash);
+      const found = pickByHash(this.existing([hash]));
       if (!found || (!found.isLive && found.isTakenDown)) throw new IndexError('NOT_FOUND', 'no such entry');
       this.bury(found, found.publisher, found.seq, true);
       this.stmt('INSERT INTO audit_log (id, action, reason, actor, at) VALUES (?, ?, ?, ?, ?)').run([

@@ -1,6 +1,6 @@
 import type { EntryBody } from './entry.js';
 import { totalSize } from './entry.js';
-import type { AuditRecord, StoredEntry } from './store.js';
+import type { AuditRecord, Existing, StoredEntry } from './store.js';
 
 /**
  * Row mapping shared by the SQLite and PostgreSQL stores: both keep the same columns, they
@@ -60,5 +60,15 @@ export function rowToAuditRecord(r: Row): AuditRecord {
     reason: String(r.reason),
     actor: String(r.actor),
     atMs: Number(r.at),
+  };
+}
+
+/** The ownership fields of an `entries` or `tombstones` row (for the publish/remove rules). */
+export function rowToExisting(r: Row): Pick<Existing, 'id' | 'infoHashV2' | 'publisher' | 'seq'> {
+  return {
+    id: String(r.id),
+    infoHashV2: (r.info_hash_v2 as string | null) ?? null,
+    publisher: String(r.publisher),
+    seq: Number(r.seq),
   };
 }

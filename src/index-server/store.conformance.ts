@@ -306,7 +306,146 @@ export function runStoreConformance(backend: string, open: StoreFactory): void {
   t('an entry cannot take over a v2 hash that another entry already holds', async (s) => {
     const v2 = hash('shared', 32);
     await s.publish(input(sampleEntry('x1', { infoHash: null, infoHashV2: v2 })), 1);
-    await rejectsWith(s.publish(input(sampleEntry('x2', { infoHashV2: v2 })), 1), 'ENTRY_EXISTS');
+    await rejectsWith(s.publish(input(sampleEntry('x2', { infoHashV2: v2 })), 1), 'HASH_CONFLICT');
+  });
+
+  t('a taken-down v2 hash never comes back through an update or publish of another entry', async (s) => {
+    const t1 = hash('td-v1');
+    const t2 = hash('td-v2', 32);
+    await s.publish(input(sampleEntry('td', { infoHash: t1, infoHashV2: t2, title: 'Banned Banana' })), 1);
+    await s.publish(input(sampleEntry('host', { title: 'Innocent Host' })), 1);
+    await s.takedown(t1, 'court order', 'admin', 2);
+    // Alice's live entry tries to adopt the taken-down v2 hash, by update.
+    await rejectsWith(s.publish(input(sampleEntry('host', { infoHashV2: t2, seq: 2 })), 3), 'TAKEN_DOWN');
+    // A new hybrid entry, a pure v2 entry and another publisher: all refused.
+    await rejectsWith(s.publish(input(sampleEntry('fresh', { infoHashV2: t2 })), 3), 'TAKEN_DOWN');
+    await rejectsWith(
+      s.publish(input(sampleEntry('v2only', { infoHash: null, infoHashV2: t2, publisher: BOB })), 3),
+      'TAKEN_DOWN',
+    );
+    await rejectsWith(
+      s.publish(input(sampleEntry('td', { infoHash: t1, infoHashV2: null, seq: 9 })), 3),
+      'TAKEN_DOWN',
+    );
+    assert.equal(await s.get(t2), null);
+    assert.equal((await s.get(hash('host')))?.infoHashV2, null);
+    assert.deepEqual(await names(s, 'banned'), []);
+    // The host entry still updates normally.
+    assert.equal(await s.publish(input(sampleEntry('host', { seq: 3, title: 'Still Here' })), 4), 'updated');
+  });
+
+  t('a pure v2 entry taken down by its hash stays down as the v2 hash of any entry', async (s) => {
+    const v2 = hash('pure-v2-td', 32);
+    await s.publish(input(sampleEntry('p2', { infoHash: null, infoHashV2: v2 })), 1);
+    await s.publish(input(sampleEntry('other', { publisher: BOB })), 1);
+    await s.takedown(v2, 'abuse', 'admin', 2);
+    await rejectsWith(
+      s.publish(input(sampleEntry('p2', { infoHash: null, infoHashV2: v2, seq: 5 })), 3),
+      'TAKEN_DOWN',
+    );
+    await rejectsWith(
+      s.publish(input(sampleEntry('other', { infoHashV2: v2, seq: 2, publisher: BOB })), 3),
+      'TAKEN_DOWN',
+    );
+    await rejectsWith(s.publish(input(sampleEntry('n', { infoHashV2: v2 })), 3), 'TAKEN_DOWN');
+    assert.equal(await s.get(v2), null);
+  });
+
+  t('a takedown by v2 hash, or of an owner-removed entry, keeps both of its hashes down', async (s) => {
+    const a1 = hash('rm-v1');
+    const a2 = hash('rm-v2', 32);
+    await s.publish(input(sampleEntry('rm', { infoHash: a1, infoHashV2: a2 })), 1);
+    await s.remove(a1, ALICE, 2, 2);
+    await s.takedown(a2, 'after removal', 'admin', 3);
+    await rejectsWith(
+      s.publish(input(sampleEntry('rm', { infoHash: a1, infoHashV2: a2, seq: 3 })), 4),
+      'TAKEN_DOWN',
+    );
+    await rejectsWith(
+      s.publish(input(sampleEntry('x', { infoHash: null, infoHashV2: a2 })), 4),
+      'TAKEN_DOWN',
+    );
+    const b1 = hash('byv2-v1');
+    const b2 = hash('byv2-v2', 32);
+    await s.publish(input(sampleEntry('byv2', { infoHash: b1, infoHashV2: b2 })), 1);
+    await s.takedown(b2, 'by v2', 'admin', 3);
+    assert.equal(await s.get(b1), null);
+    await rejectsWith(
+      s.publish(input(sampleEntry('byv2', { infoHash: b1, infoHashV2: null, seq: 4 })), 4),
+      'TAKEN_DOWN',
+    );
+    // An own removed entry (a tombstone that is not taken down) matched first must not hide a
+    // takedown matched second.
+    await s.publish(input(sampleEntry('mine')), 1);
+    await s.remove(hash('mine'), ALICE, 2, 2);
+    await rejectsWith(s.publish(input(sampleEntry('mine', { infoHashV2: b2, seq: 3 })), 4), 'TAKEN_DOWN');
+    assert.equal(await s.publish(input(sampleEntry('mine', { seq: 4 })), 5), 'created');
+  });
+
+  t("an update onto another publisher's hash is HASH_CONFLICT and the store stays usable", async (s) => {
+    const c2 = hash('bob-v2', 32);
+    const h1 = hash('bob-hy-v1');
+    const h2 = hash('bob-hy-v2', 32);
+    await s.publish(input(sampleEntry('mine', { title: 'Mine Marmot' })), 1);
+    await s.publish(input(sampleEntry('bob2', { infoHash: null, infoHashV2: c2, publisher: BOB })), 1);
+    await s.publish(input(sampleEntry('bobhy', { infoHash: h1, infoHashV2: h2, publisher: BOB })), 1);
+    await s.publish(input(sampleEntry('unrelated')), 1);
+    let seq = 2;
+    const collisions = [
+      sampleEntry('mine', { infoHashV2: c2, seq: seq++ }), // update onto a pure v2 entry's hash
+      sampleEntry('mine', { infoHashV2: h2, seq: seq++ }), // update onto a hybrid's v2 hash
+      sampleEntry('new1', { infoHashV2: c2 }), // a new hybrid with a held v2 hash
+      sampleEntry('new2', { infoHash: null, infoHashV2: h2 }), // a new pure v2 entry = a hybrid's v2
+    ];
+    for (const e of collisions) {
+      await rejectsWith(s.publish(input(e), 2), 'HASH_CONFLICT');
+      // The next, unrelated update must succeed: nothing was left half-done.
+      assert.equal(await s.publish(input(sampleEntry('unrelated', { seq: seq++ })), 3), 'updated');
+    }
+    const mine = await s.get(hash('mine'));
+    assert.equal(mine?.infoHashV2, null);
+    assert.equal(mine?.seq, 1);
+    assert.equal((await s.get(c2))?.publisher, BOB);
+    assert.equal((await s.get(h2))?.id, h1);
+    assert.equal(await s.get(hash('new1')), null);
+    assert.deepEqual(await names(s, 'marmot'), ['mine-name']);
+    assert.equal((await s.stats()).entries, 4);
+  });
+
+  t("a hash held by another publisher's removed entry is a conflict too", async (s) => {
+    const v2 = hash('gone-v2', 32);
+    await s.publish(input(sampleEntry('bobs', { infoHashV2: v2, publisher: BOB })), 1);
+    await s.remove(hash('bobs'), BOB, 2, 2);
+    await rejectsWith(s.publish(input(sampleEntry('grab', { infoHashV2: v2 })), 3), 'HASH_CONFLICT');
+    await rejectsWith(
+      s.publish(input(sampleEntry('grab2', { infoHash: null, infoHashV2: v2 })), 3),
+      'HASH_CONFLICT',
+    );
+    assert.equal(await s.publish(input(sampleEntry('grab', { seq: 1 })), 3), 'created');
+  });
+
+  t('a batch with a hash conflict inside is refused whole and the store stays usable', async (s) => {
+    const v2 = hash('batch-v2', 32);
+    await s.publish(input(sampleEntry('held', { infoHash: null, infoHashV2: v2, publisher: BOB })), 1);
+    await rejectsWith(
+      s.publishBatch([input(sampleEntry('ok1')), input(sampleEntry('clash', { infoHashV2: v2 }))], 2),
+      'HASH_CONFLICT',
+    );
+    const twin = hash('twin-v2', 32);
+    await rejectsWith(
+      s.publishBatch(
+        [
+          input(sampleEntry('twin1', { infoHashV2: twin })),
+          input(sampleEntry('twin2', { infoHashV2: twin })),
+        ],
+        2,
+      ),
+      'HASH_CONFLICT',
+    );
+    assert.equal(await s.get(hash('ok1')), null);
+    assert.equal(await s.get(twin), null);
+    await s.publishBatch([input(sampleEntry('ok1')), input(sampleEntry('ok2'))], 3);
+    assert.equal((await s.stats()).entries, 3);
   });
 
   t('stats count entries, publishers and tombstones', async (s) => {

@@ -1,4 +1,4 @@
-import { type EntryBody, type EntryFile, entryMagnet } from './entry.js';
+import { type EntryBody, type EntryFile, entryId, entryMagnet } from './entry.js';
 import { IndexError } from './errors.js';
 import type { ParsedQuery } from './query.js';
 
@@ -105,7 +105,10 @@ export interface IndexStats {
 }
 
 export interface IndexStore {
-  /** Insert or update (same publisher, larger seq). NOT_OWNER, SEQ_NOT_INCREASING, TAKEN_DOWN. */
+  /**
+   * Insert or update (same publisher, larger seq). NOT_OWNER, SEQ_NOT_INCREASING, TAKEN_DOWN,
+   * HASH_CONFLICT. A failed publish changes nothing and leaves the store usable.
+   */
   publish(input: PublishInput, nowMs: number): Promise<PublishOutcome>;
   /** Many entries in one transaction (bulk load); all or nothing. */
   publishBatch(inputs: readonly PublishInput[], nowMs: number): Promise<void>;
@@ -139,27 +142,68 @@ export const MAX_AUDIT_LIMIT = 1000;
 export const CANDIDATE_WINDOW = 5000;
 export const MAX_REASON_CHARS = 2000;
 
-/** What the store knows about a key before a publish or removal (live row or tombstone). */
+/**
+ * A live row or tombstone that holds one of the hashes a publish or removal names. Both
+ * stores look up every row holding any of an entry's hashes, in either column (`id`, or
+ * `info_hash_v2`), so the rule below sees all of them, not the first one a query returns.
+ */
 export interface Existing {
+  readonly id: string;
+  readonly infoHashV2: string | null;
   readonly publisher: string;
   readonly seq: number;
   readonly isTakenDown: boolean;
   readonly isLive: boolean;
 }
 
-/** The ownership/seq rule, shared by every backend: throws, or says insert vs update. */
-export function decidePublish(existing: Existing | null, entry: EntryBody): 'insert' | 'update' {
-  if (existing === null) return 'insert';
-  if (existing.isTakenDown)
-    throw new IndexError('TAKEN_DOWN', 'this entry was taken down by the index operator');
-  if (existing.publisher !== entry.publisher)
+/** The hashes an entry claims: its id (v1, else v2) and its v2 hash, without repeats. */
+export function claimedHashes(e: Pick<EntryBody, 'infoHash' | 'infoHashV2'>): string[] {
+  const out = [entryId(e)];
+  if (e.infoHashV2 !== null && e.infoHashV2 !== out[0]) out.push(e.infoHashV2);
+  return out;
+}
+
+/**
+ * The ownership/seq rule, shared by every backend: throws, or says insert vs update and which
+ * row is the entry's own. `found` is every row holding any of {@link claimedHashes}.
+ *
+ * - A taken-down hash never comes back: not as the same entry, not as the v2 (or v1) hash of
+ *   another entry, not through an update that adds it to a live entry.
+ * - A hash held by a different entry (live or removed) is a `HASH_CONFLICT`: one hash names
+ *   one torrent, so two entries can never share one (the unique index would otherwise fail
+ *   mid-write).
+ * - Then the entry's own row decides: same publisher, larger seq.
+ */
+export function decidePublish<T extends Existing>(
+  found: readonly T[],
+  entry: EntryBody,
+): { action: 'insert' | 'update'; own: T | null } {
+  if (found.some((r) => r.isTakenDown))
+    throw new IndexError('TAKEN_DOWN', 'one of these info-hashes was taken down by the index operator');
+  const id = entryId(entry);
+  const other = found.find((r) => r.id !== id);
+  if (other)
+    throw new IndexError(
+      'HASH_CONFLICT',
+      other.publisher === entry.publisher
+        ? `one of these info-hashes already belongs to your entry ${other.id}`
+        : `one of these info-hashes already belongs to another publisher's entry ${other.id}`,
+    );
+  const own = found.find((r) => r.id === id) ?? null;
+  if (own === null) return { action: 'insert', own };
+  if (own.publisher !== entry.publisher)
     throw new IndexError('NOT_OWNER', 'this entry belongs to another publisher key');
-  if (entry.seq <= existing.seq)
+  if (entry.seq <= own.seq)
     throw new IndexError(
       'SEQ_NOT_INCREASING',
-      `seq ${entry.seq} is not greater than the stored seq ${existing.seq}`,
+      `seq ${entry.seq} is not greater than the stored seq ${own.seq}`,
     );
-  return existing.isLive ? 'update' : 'insert';
+  return { action: own.isLive ? 'update' : 'insert', own };
+}
+
+/** The row a removal or takedown by one hash acts on: the live entry if any, else a tombstone. */
+export function pickByHash<T extends Existing>(found: readonly T[]): T | null {
+  return found.find((r) => r.isLive) ?? found[0] ?? null;
 }
 
 export function decideRemove(existing: Existing | null, publisher: string, seq: number): void {
