@@ -4,136 +4,630 @@ import type { Metainfo } from '../metainfo/types.js';
 import { bytesEqual } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import { MAX_METADATA_BYTES, METADATA_PIECE_BYTES } from '../wire/limits.js';
-import { decodeMetadataMessage, encodeMetadataMessage, metadataPieceCount } from '../wire/ut-metadata.js';
+import {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  type MetadataMessage,
+  metadataPieceCount,
+} from '../wire/ut-metadata.js';
 import type { PeerChannel } from './peer-channel.js';
+
+/*
+ * BEP 9 metadata from peers, so that one lying peer (or many) cannot stop a magnet download.
+ *
+ * The info-hash is the only check and it covers the whole info dictionary: a bad piece shows
+ * only as a failed hash of a full assembly, which names neither the piece nor the peer. So:
+ *
+ * 1. Sizes are claims. Peers are grouped by the `metadata_size` of their extended handshake
+ *    (1..MAX_METADATA_BYTES); a size is confirmed only by an assembly of it that hashes to the
+ *    info-hash (v1 SHA-1 or v2 SHA-256).
+ * 2. Mixed assembly (the fast path): one assembly at a time takes pieces from every peer of one
+ *    size — the size with the most usable peers, earliest claim on ties — spread over them
+ *    (least loaded first, a timed-out piece goes to a peer not yet asked for it), at most
+ *    MIXED_OUTSTANDING requests per peer. Each stored piece remembers its sender.
+ * 3. Isolation. When a mixed assembly fails and one peer sent all of it, that peer lied. If
+ *    several did, the failure names nobody, so the size switches to isolation for good: each of
+ *    its peers fills an assembly of its own, and a single-peer assembly that fails convicts its
+ *    peer. Peers claiming a size other than the mixed one are isolated from the start, so liars
+ *    in the majority on a wrong size do not delay an honest peer.
+ * 4. Evidence. Every piece received is recorded as (peer, piece, SHA-1 of its bytes). A peer
+ *    that sends two versions of one piece is dropped at once. When the metadata is confirmed,
+ *    every peer whose recorded pieces differ from it, or whose claimed size differs, is dropped:
+ *    liars are named even when their own assembly never finished.
+ * 5. Protocol faults drop a peer at once: a malformed message (a piece of the wrong length is
+ *    one), a `total_size` other than its claim, data for a piece never requested from it.
+ * 6. Slow is not lying: a reject or MAX_TIMEOUTS timeouts rest a peer for STALL_MS (its
+ *    single-peer assembly is given up; it rejoins the back of the queue). Nothing is blamed
+ *    without evidence, which is why later claimants of a size whose every peer was convicted
+ *    (a "discarded" size) are isolated last rather than dropped: an honest peer may arrive after
+ *    liars that claimed the true size.
+ *
+ * Bounds. Memory: assembly buffers are made per piece as data arrives; the claimed sizes of all
+ * live assemblies add up to at most ASSEMBLY_BUDGET_BYTES (one always fits, since
+ * MAX_METADATA_BYTES is smaller) and there are at most MAX_ASSEMBLIES; evidence is 20 bytes per
+ * piece per peer; at most MAX_PEERS peers and MAX_DEPARTED departed ones (kept for their
+ * evidence). Warnings: one per failed assembly; a failed single-peer assembly drops its peer and
+ * a failed mixed one drops its only peer or isolates its size for good, so failures stay below
+ * peers + sizes. Messages: a piece is asked again of one peer only after a timeout.
+ */
+
+/** Why a peer was dropped (the `reason` of {@link MetadataFetcherOptions.onBadPeer}). */
+export const MetadataFault = {
+  /** Its metadata did not hash to the info-hash (its own assembly, or its pieces vs the confirmed metadata). */
+  HashMismatch: 'METADATA_HASH_MISMATCH',
+  /** A ut_metadata message that does not decode (bad bencode, a piece of the wrong length…). */
+  BadMessage: 'METADATA_BAD_MESSAGE',
+  /** `total_size` differs from its claimed `metadata_size`, or its claim differs from the confirmed size. */
+  SizeMismatch: 'METADATA_SIZE_MISMATCH',
+  /** Data for a piece we never requested from it. */
+  Unrequested: 'METADATA_UNREQUESTED',
+  /** Two different versions of the same piece. */
+  Inconsistent: 'METADATA_INCONSISTENT',
+} as const;
+export type MetadataFaultCode = (typeof MetadataFault)[keyof typeof MetadataFault];
+
+/** Stable code of {@link MetadataFetcherOptions.onWarning}: an assembly failed its hash check. */
+export const METADATA_ASSEMBLY_FAILED = 'METADATA_ASSEMBLY_FAILED';
+
+/** What the fetcher needs: the hashes to match, a clock, and where its results go. */
+export interface MetadataFetcherOptions {
+  readonly target: { readonly infoHash: Uint8Array | null; readonly infoHashV2: Uint8Array | null };
+  /** Milliseconds (the session's clock). */
+  readonly now: () => number;
+  /** The confirmed info dictionary; called once, after every liar found was reported. */
+  readonly onMetadata: (metainfo: Metainfo) => void;
+  /** At most one per failed assembly. */
+  readonly onWarning: (message: string, code: typeof METADATA_ASSEMBLY_FAILED) => void;
+  /** The hash matched but the info dictionary is invalid: the torrent itself is bad. */
+  readonly onFailed: (err: Error) => void;
+  /** A peer proven to send bad metadata; the fetcher closes the channel right after. Ban it. */
+  readonly onBadPeer: (channel: PeerChannel, reason: MetadataFaultCode, detail: string) => void;
+}
+
+/** For status display. */
+export interface MetadataProgress {
+  /** Size of the assembly furthest along (or the confirmed size); null before any. */
+  readonly sizeBytes: number | null;
+  readonly piecesHave: number;
+  readonly piecesTotal: number;
+  /** Connected peers offering metadata (not convicted). */
+  readonly peers: number;
+}
 
 /** A metadata piece request unanswered this long goes to another peer. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Metadata pieces requested from one peer at a time. */
-const PER_PEER_OUTSTANDING = 4;
+/**
+ * Metadata pieces requested from one peer at a time: 2 for the mixed assembly, so that even a
+ * small info dictionary comes from several peers; 4 when the peer is the only source.
+ */
+const MIXED_OUTSTANDING = 2;
+const SINGLE_OUTSTANDING = 4;
+/** Timeouts in a row after which a peer rests. */
+const MAX_TIMEOUTS = 3;
+/** How long a peer that rejected us or kept timing out is left alone. */
+const STALL_MS = 30_000;
+/** Claimed bytes of all live assemblies together. */
+const ASSEMBLY_BUDGET_BYTES = 2 * MAX_METADATA_BYTES;
+const MAX_ASSEMBLIES = 8;
+/** Peers offering metadata that we track; more are left unused. */
+const MAX_PEERS = 256;
+/** Departed peers kept for their evidence (reported if the confirmed metadata convicts them). */
+const MAX_DEPARTED = 256;
+/** Dialled addresses of convicted peers, refused if they come back on a new channel. */
+const MAX_REMEMBERED = 1024;
 
-interface Pending {
+type SizeMode = 'mixed' | 'isolate' | 'discarded';
+
+interface SizeClaim {
+  readonly sizeBytes: number;
+  readonly firstSeq: number;
+  mode: SizeMode;
+}
+
+interface Assembly {
+  readonly claim: SizeClaim;
+  readonly sizeBytes: number;
+  /** The only source of a single-peer assembly; null for the mixed one. */
+  readonly owner: Peer | null;
+  readonly pieces: (Uint8Array | null)[];
+  readonly sources: (Peer | null)[];
+  /** Piece → the peer it is requested from. */
+  readonly inflight: Map<number, Peer>;
+  have: number;
+  isDropped: boolean;
+}
+
+interface Peer {
   readonly channel: PeerChannel;
-  readonly atMs: number;
+  readonly claim: SizeClaim;
+  readonly seq: number;
+  /** Position in the isolation queue (moves to the back after a stall). */
+  queueSeq: number;
+  /** The one assembly this peer feeds, if any. */
+  assembly: Assembly | null;
+  /** Piece → requested at (ms). */
+  readonly outstanding: Map<number, number>;
+  /** Every piece ever requested from it, so a late answer is not "unrequested". */
+  readonly asked: Set<number>;
+  /** Piece → SHA-1 of the bytes it sent. */
+  readonly evidence: Map<number, Uint8Array>;
+  timeouts: number;
+  stalledUntilMs: number;
+  isGone: boolean;
+  isBad: boolean;
+}
+
+function sha1(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(data).digest());
+}
+
+function addressOf(channel: PeerChannel): string {
+  return `${channel.remoteHost}:${channel.remotePort}`;
 }
 
 /**
- * BEP 9: fetch the info dictionary of a magnet link from peers, in 16 KiB pieces, and accept
- * it only when its hash equals the magnet's info-hash (v1 SHA-1, or v2 SHA-256). Peers that
- * disagree on `metadata_size` are ignored; a bad assembly is thrown away and fetched again.
+ * BEP 9: fetch the info dictionary of a magnet link from peers and accept it only when its
+ * hash equals the magnet's info-hash, naming and dropping every peer that lied on the way
+ * (see the algorithm at the top of this file). Pure: no timers, no sockets; the session feeds
+ * it channels, ut_metadata payloads and a `tick()` once a second.
  */
 export class MetadataFetcher {
-  private sizeBytes: number | null = null;
-  private pieces: (Uint8Array | null)[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly peers = new Set<PeerChannel>();
+  private readonly peers = new Map<PeerChannel, Peer>();
+  private readonly departed: Peer[] = [];
+  private readonly claims = new Map<number, SizeClaim>();
+  private readonly singles = new Set<Assembly>();
+  private readonly remembered = new Set<string>();
+  private readonly convicted = new WeakSet<PeerChannel>();
+  private mixed: Assembly | null = null;
+  private confirmedSize: number | null = null;
+  private nextSeq = 0;
+  private rotation = 0;
+  private isBusy = false;
   private isDone = false;
+  /** Counters for tests and status. */
+  requestsSent = 0;
+  failedAssemblies = 0;
 
-  constructor(
-    private readonly target: { readonly infoHash: Uint8Array | null; readonly infoHashV2: Uint8Array | null },
-    private readonly now: () => number,
-    private readonly onMetadata: (metainfo: Metainfo) => void,
-    private readonly onWarning: (message: string) => void,
-    private readonly onFailed: (err: Error) => void,
-  ) {}
+  constructor(private readonly options: MetadataFetcherOptions) {}
 
   /** A peer's extended handshake arrived: use it if it offers metadata of a plausible size. */
   addPeer(channel: PeerChannel): void {
-    const ext = channel.peerExtended;
-    const size = ext?.metadataSize;
-    if (this.isDone || !ext?.m.has('ut_metadata') || size === undefined || size > MAX_METADATA_BYTES) return;
-    if (this.sizeBytes === null) {
-      this.sizeBytes = size;
-      this.pieces = new Array<Uint8Array | null>(metadataPieceCount(size)).fill(null);
-    } else if (size !== this.sizeBytes) {
-      return; // disagrees with the size we are assembling; a hash check would fail anyway
-    }
-    this.peers.add(channel);
-    this.requestMore();
+    this.run(() => this.admit(channel));
   }
 
+  /** The connection closed. Its evidence is kept (bounded) in case the metadata convicts it. */
   removePeer(channel: PeerChannel): void {
-    this.peers.delete(channel);
-    for (const [piece, p] of this.pending) if (p.channel === channel) this.pending.delete(piece);
-    this.requestMore();
+    this.run(() => {
+      const peer = this.peers.get(channel);
+      if (!peer) return;
+      this.peers.delete(channel);
+      peer.isGone = true;
+      this.detach(peer);
+      if (!peer.isBad && !this.isDone && peer.evidence.size > 0) {
+        this.departed.push(peer);
+        if (this.departed.length > MAX_DEPARTED) this.departed.shift();
+      }
+    });
   }
 
   /** A `ut_metadata` message from `channel`. */
   onMessage(channel: PeerChannel, payload: Uint8Array): void {
-    if (this.isDone) return;
-    let msg: ReturnType<typeof decodeMetadataMessage>;
-    try {
-      msg = decodeMetadataMessage(payload);
-    } catch (err) {
-      channel.close(`bad ut_metadata message: ${errorMessage(err)}`);
-      return;
-    }
-    if (msg.type === 'request') {
-      channel.sendExtension('ut_metadata', encodeMetadataMessage({ type: 'reject', piece: msg.piece }));
-      return;
-    }
-    const pending = this.pending.get(msg.piece);
-    if (pending?.channel === channel) this.pending.delete(msg.piece);
-    if (msg.type === 'reject') {
-      this.peers.delete(channel); // it will not serve us; keep the connection for the swarm
-    } else if (msg.totalSize === this.sizeBytes && this.pieces[msg.piece] === null) {
-      this.pieces[msg.piece] = msg.data.slice();
-      if (this.pieces.every((p) => p !== null)) return this.assemble();
-    }
-    this.requestMore();
+    this.run(() => {
+      let msg: MetadataMessage;
+      try {
+        msg = decodeMetadataMessage(payload);
+      } catch (err) {
+        return this.convictChannel(channel, MetadataFault.BadMessage, errorMessage(err));
+      }
+      if (msg.type === 'request') {
+        // We have no metadata to serve yet.
+        channel.sendExtension('ut_metadata', encodeMetadataMessage({ type: 'reject', piece: msg.piece }));
+        return;
+      }
+      const peer = this.peers.get(channel);
+      if (msg.type === 'reject') {
+        if (peer?.outstanding.has(msg.piece)) this.stall(peer);
+        return;
+      }
+      if (!peer) {
+        return this.convictChannel(channel, MetadataFault.Unrequested, `data for piece ${msg.piece}`);
+      }
+      this.onData(peer, msg);
+    });
   }
 
-  /** Re-request timed-out pieces from other peers (call once a second). */
+  /** Time out unanswered requests and ask again (call once a second). */
   tick(): void {
-    const now = this.now();
-    for (const [piece, p] of this.pending) if (now - p.atMs >= REQUEST_TIMEOUT_MS) this.pending.delete(piece);
-    this.requestMore();
+    this.run(() => {
+      const now = this.options.now();
+      for (const peer of [...this.peers.values()]) {
+        for (const [piece, atMs] of [...peer.outstanding]) {
+          if (now - atMs < REQUEST_TIMEOUT_MS) continue;
+          this.forget(peer, piece);
+          peer.timeouts++;
+        }
+        if (peer.timeouts >= MAX_TIMEOUTS) this.stall(peer);
+      }
+    });
   }
 
-  private requestMore(): void {
-    if (this.isDone || this.sizeBytes === null) return;
-    const load = new Map<PeerChannel, number>();
-    for (const p of this.pending.values()) load.set(p.channel, (load.get(p.channel) ?? 0) + 1);
-    const peers = [...this.peers];
-    let next = 0;
-    for (let piece = 0; piece < this.pieces.length && peers.length > 0; piece++) {
-      if (this.pieces[piece] !== null || this.pending.has(piece)) continue;
-      for (let tries = 0; tries < peers.length; tries++) {
-        const ch = peers[next++ % peers.length]!;
-        if ((load.get(ch) ?? 0) >= PER_PEER_OUTSTANDING) continue;
-        if (!ch.sendExtension('ut_metadata', encodeMetadataMessage({ type: 'request', piece }))) continue;
-        load.set(ch, (load.get(ch) ?? 0) + 1);
-        this.pending.set(piece, { channel: ch, atMs: this.now() });
+  progress(): MetadataProgress {
+    let best: Assembly | null = null;
+    for (const a of this.assemblies()) if (best === null || a.have > best.have) best = a;
+    const sizeBytes = this.confirmedSize ?? best?.sizeBytes ?? null;
+    const piecesTotal = sizeBytes === null ? 0 : metadataPieceCount(sizeBytes);
+    return {
+      sizeBytes,
+      piecesHave: this.isDone ? piecesTotal : (best?.have ?? 0),
+      piecesTotal,
+      peers: [...this.peers.values()].filter((p) => !p.isBad).length,
+    };
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  /**
+   * Run an event, then schedule requests. Closing a channel (or a failed send) may call back
+   * into `removePeer` synchronously; such nested calls only update state, and the outer call
+   * schedules once at the end.
+   */
+  private run(event: () => void): void {
+    if (this.isDone) return;
+    if (this.isBusy) return event();
+    this.isBusy = true;
+    try {
+      event();
+      if (!this.isDone) this.schedule();
+    } finally {
+      this.isBusy = false;
+    }
+  }
+
+  private admit(channel: PeerChannel): void {
+    const ext = channel.peerExtended;
+    const size = ext?.metadataSize;
+    if (!ext?.m.has('ut_metadata') || size === undefined || this.peers.has(channel)) return;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_METADATA_BYTES) return;
+    if (!channel.isIncoming && this.remembered.has(addressOf(channel))) {
+      channel.close('sent bad metadata before');
+      return;
+    }
+    if (this.peers.size >= MAX_PEERS) return;
+    let claim = this.claims.get(size);
+    if (!claim) {
+      claim = { sizeBytes: size, firstSeq: this.nextSeq, mode: 'mixed' };
+      this.claims.set(size, claim);
+    }
+    const seq = this.nextSeq++;
+    this.peers.set(channel, {
+      channel,
+      claim,
+      seq,
+      queueSeq: seq,
+      assembly: null,
+      outstanding: new Map(),
+      asked: new Set(),
+      evidence: new Map(),
+      timeouts: 0,
+      stalledUntilMs: 0,
+      isGone: false,
+      isBad: false,
+    });
+  }
+
+  private onData(peer: Peer, msg: Extract<MetadataMessage, { type: 'data' }>): void {
+    if (peer.isBad) return;
+    const { piece, data } = msg;
+    if (msg.totalSize !== peer.claim.sizeBytes) {
+      const detail = `total_size ${msg.totalSize}, claimed ${peer.claim.sizeBytes}`;
+      return this.convict(peer, MetadataFault.SizeMismatch, detail);
+    }
+    if (!peer.asked.has(piece)) {
+      return this.convict(peer, MetadataFault.Unrequested, `data for piece ${piece}`);
+    }
+    const digest = sha1(data);
+    const earlier = peer.evidence.get(piece);
+    if (earlier && !bytesEqual(earlier, digest)) {
+      return this.convict(peer, MetadataFault.Inconsistent, `two versions of piece ${piece}`);
+    }
+    peer.evidence.set(piece, digest);
+    if (peer.outstanding.has(piece)) {
+      this.forget(peer, piece);
+      peer.timeouts = 0;
+    }
+    const a = peer.assembly;
+    if (a === null || a.pieces[piece] !== null) return;
+    a.pieces[piece] = data.slice();
+    a.sources[piece] = peer;
+    a.have++;
+    const other = a.inflight.get(piece);
+    if (other !== undefined) this.forget(other, piece);
+    if (a.have === a.pieces.length) this.finish(a);
+  }
+
+  // ---- assemblies -----------------------------------------------------------------------------
+
+  private finish(a: Assembly): void {
+    const info = new Uint8Array(a.sizeBytes);
+    for (const [i, p] of a.pieces.entries()) info.set(p!, i * METADATA_PIECE_BYTES);
+    const { infoHash, infoHashV2 } = this.options.target;
+    const matches =
+      (infoHash !== null && bytesEqual(sha1(info), infoHash)) ||
+      (infoHashV2 !== null && bytesEqual(createHash('sha256').update(info).digest(), infoHashV2));
+    if (matches) return this.succeed(info);
+    this.drop(a);
+    this.failedAssemblies++;
+    const sources = new Set(a.sources.filter((p) => p !== null));
+    this.options.onWarning(
+      `metadata of ${a.sizeBytes} bytes from ${sources.size} peer(s) did not match the info-hash`,
+      METADATA_ASSEMBLY_FAILED,
+    );
+    const [only] = sources;
+    if (sources.size === 1 && only !== undefined) {
+      const detail = `its ${a.sizeBytes}-byte metadata did not hash to the info-hash`;
+      this.convict(only, MetadataFault.HashMismatch, detail);
+    } else if (a.claim.mode === 'mixed') {
+      // The failure names nobody: from now on each peer of this size fills an assembly alone.
+      a.claim.mode = 'isolate';
+    }
+  }
+
+  /** Confirmed: convict every peer the metadata proves wrong, then hand it over. */
+  private succeed(info: Uint8Array): void {
+    this.confirmedSize = info.length;
+    const good: Uint8Array[] = [];
+    for (let i = 0; i < metadataPieceCount(info.length); i++) {
+      good.push(sha1(info.subarray(i * METADATA_PIECE_BYTES, (i + 1) * METADATA_PIECE_BYTES)));
+    }
+    for (const peer of [...this.peers.values(), ...this.departed]) {
+      if (peer.isBad) continue;
+      if (peer.claim.sizeBytes !== info.length) {
+        const detail = `claimed ${peer.claim.sizeBytes} bytes, the metadata has ${info.length}`;
+        this.convict(peer, MetadataFault.SizeMismatch, detail);
+        continue;
+      }
+      for (const [piece, digest] of peer.evidence) {
+        if (bytesEqual(digest, good[piece]!)) continue;
+        this.convict(peer, MetadataFault.HashMismatch, `piece ${piece} differs from the confirmed metadata`);
         break;
       }
     }
-  }
-
-  private assemble(): void {
-    const total = this.sizeBytes ?? 0;
-    const info = new Uint8Array(total);
-    for (const [i, p] of this.pieces.entries()) info.set(p!, i * METADATA_PIECE_BYTES);
-    const matches =
-      (this.target.infoHash !== null &&
-        bytesEqual(createHash('sha1').update(info).digest(), this.target.infoHash)) ||
-      (this.target.infoHashV2 !== null &&
-        bytesEqual(createHash('sha256').update(info).digest(), this.target.infoHashV2));
-    if (!matches) {
-      this.onWarning('metadata from peers did not match the info-hash; fetching it again');
-      this.pieces.fill(null);
-      return this.requestMore();
-    }
+    this.isDone = true;
+    for (const a of [...this.assemblies()]) this.drop(a);
+    this.departed.length = 0;
     let metainfo: Metainfo;
     try {
       metainfo = parseInfoDictionary(info);
     } catch (err) {
       // The hash matched, so the torrent itself is bad: nothing to retry.
-      this.isDone = true;
-      this.onFailed(err instanceof MetainfoError ? err : new Error(errorMessage(err)));
+      this.options.onFailed(err instanceof MetainfoError ? err : new Error(errorMessage(err)));
       return;
     }
-    this.isDone = true;
-    this.pending.clear();
-    this.onMetadata(metainfo);
+    this.options.onMetadata(metainfo);
+  }
+
+  private *assemblies(): Iterable<Assembly> {
+    if (this.mixed !== null) yield this.mixed;
+    yield* this.singles;
+  }
+
+  /** Room for one more assembly of `sizeBytes` (the first always fits). */
+  private fits(sizeBytes: number): boolean {
+    let count = 0;
+    let bytes = 0;
+    for (const a of this.assemblies()) {
+      count++;
+      bytes += a.sizeBytes;
+    }
+    return count === 0 || (count < MAX_ASSEMBLIES && bytes + sizeBytes <= ASSEMBLY_BUDGET_BYTES);
+  }
+
+  private create(claim: SizeClaim, owner: Peer | null): Assembly {
+    const count = metadataPieceCount(claim.sizeBytes);
+    const a: Assembly = {
+      claim,
+      sizeBytes: claim.sizeBytes,
+      owner,
+      pieces: new Array<Uint8Array | null>(count).fill(null),
+      sources: new Array<Peer | null>(count).fill(null),
+      inflight: new Map(),
+      have: 0,
+      isDropped: false,
+    };
+    if (owner === null) this.mixed = a;
+    else this.singles.add(a);
+    if (owner !== null) owner.assembly = a;
+    return a;
+  }
+
+  /** Give an assembly up: its pieces are freed, its peers feed nothing until scheduled again. */
+  private drop(a: Assembly): void {
+    if (a.isDropped) return;
+    a.isDropped = true;
+    if (this.mixed === a) this.mixed = null;
+    this.singles.delete(a);
+    for (const [piece, peer] of [...a.inflight]) this.forget(peer, piece);
+    for (const peer of this.peers.values()) if (peer.assembly === a) peer.assembly = null;
+    if (a.owner !== null) a.owner.assembly = null;
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  private isUsable(peer: Peer, nowMs: number): boolean {
+    return !peer.isBad && !peer.isGone && nowMs >= peer.stalledUntilMs;
+  }
+
+  /** A request of `piece` from `peer` is over (answered, timed out, or no longer wanted). */
+  private forget(peer: Peer, piece: number): void {
+    peer.outstanding.delete(piece);
+    const a = peer.assembly;
+    if (a !== null && a.inflight.get(piece) === peer) a.inflight.delete(piece);
+  }
+
+  /** The peer feeds nothing any more; an assembly it was the only source of goes. */
+  private detach(peer: Peer): void {
+    for (const piece of [...peer.outstanding.keys()]) this.forget(peer, piece);
+    const a = peer.assembly;
+    peer.assembly = null;
+    if (a !== null && a.owner === peer) this.drop(a);
+  }
+
+  /** It rejected us or kept timing out: leave it alone a while (not a fault). */
+  private stall(peer: Peer): void {
+    peer.stalledUntilMs = this.options.now() + STALL_MS;
+    peer.timeouts = 0;
+    for (const piece of [...peer.outstanding.keys()]) this.forget(peer, piece);
+  }
+
+  private convictChannel(channel: PeerChannel, code: MetadataFaultCode, detail: string): void {
+    const peer = this.peers.get(channel);
+    if (peer !== undefined) return this.convict(peer, code, detail);
+    if (this.convicted.has(channel)) return;
+    this.convicted.add(channel);
+    this.report(channel, code, detail, true);
+  }
+
+  /** Proven bad: drop it, remember it, report it, close it. */
+  private convict(peer: Peer, code: MetadataFaultCode, detail: string): void {
+    if (peer.isBad) return;
+    peer.isBad = true;
+    this.convicted.add(peer.channel);
+    this.detach(peer);
+    // Its pieces are worthless: take them out so they do not spoil an assembly of honest ones.
+    for (const a of this.assemblies()) {
+      for (const [i, source] of a.sources.entries()) {
+        if (source !== peer) continue;
+        a.pieces[i] = null;
+        a.sources[i] = null;
+        a.have--;
+      }
+    }
+    const claim = peer.claim;
+    const isLeft = [...this.peers.values()].some((p) => p.claim === claim && !p.isBad && !p.isGone);
+    if (!isLeft && claim.mode !== 'discarded') claim.mode = 'discarded';
+    this.report(peer.channel, code, detail, !peer.isGone);
+  }
+
+  private report(channel: PeerChannel, code: MetadataFaultCode, detail: string, shouldClose: boolean): void {
+    if (!channel.isIncoming) {
+      if (this.remembered.size >= MAX_REMEMBERED)
+        this.remembered.delete(this.remembered.values().next().value!);
+      this.remembered.add(addressOf(channel));
+    }
+    this.options.onBadPeer(channel, code, detail);
+    if (shouldClose) channel.close(`${code}: ${detail}`);
+  }
+
+  // ---- requests -------------------------------------------------------------------------------
+
+  private schedule(): void {
+    const now = this.options.now();
+    const mixed = this.mixed;
+    if (mixed !== null && ![...this.peers.values()].some((p) => p.assembly === mixed)) this.drop(mixed);
+    if (this.mixed === null) this.startMixed(now);
+    this.startSingles(now);
+    if (this.mixed !== null) this.requestMixed(this.mixed, now);
+    for (const a of [...this.singles]) this.requestSingle(a, now);
+  }
+
+  /** The mixed assembly takes the size with the most usable peers (earliest claim on ties). */
+  private startMixed(nowMs: number): void {
+    const counts = new Map<SizeClaim, number>();
+    for (const p of this.peers.values()) {
+      if (p.claim.mode !== 'mixed' || p.assembly !== null || !this.isUsable(p, nowMs)) continue;
+      counts.set(p.claim, (counts.get(p.claim) ?? 0) + 1);
+    }
+    let best: SizeClaim | null = null;
+    let bestCount = 0;
+    for (const [claim, n] of counts) {
+      if (n > bestCount || (n === bestCount && best !== null && claim.firstSeq < best.firstSeq)) {
+        best = claim;
+        bestCount = n;
+      }
+    }
+    if (best === null || !this.fits(best.sizeBytes)) return;
+    const a = this.create(best, null);
+    for (const p of this.peers.values())
+      if (p.claim === best && p.assembly === null && !p.isBad) p.assembly = a;
+  }
+
+  private needsIsolation(peer: Peer): boolean {
+    return peer.claim.mode !== 'mixed' || (this.mixed !== null && this.mixed.claim !== peer.claim);
+  }
+
+  /** Single-peer assemblies for waiting peers, within the budget; peers of discarded sizes last. */
+  private startSingles(nowMs: number): void {
+    const mixed = this.mixed;
+    const waiting: Peer[] = [];
+    for (const p of this.peers.values()) {
+      if (p.assembly !== null || !this.isUsable(p, nowMs)) continue;
+      // A peer of the mixed size that arrived after the mixed assembly started joins it.
+      if (mixed !== null && p.claim === mixed.claim) p.assembly = mixed;
+      else if (this.needsIsolation(p)) waiting.push(p);
+    }
+    const rank = (p: Peer) => (p.claim.mode === 'discarded' ? 1 : 0);
+    waiting.sort((x, y) => rank(x) - rank(y) || x.queueSeq - y.queueSeq);
+    for (const p of waiting) {
+      if (!this.fits(p.claim.sizeBytes)) this.evictStalled(nowMs);
+      if (this.fits(p.claim.sizeBytes)) this.create(p.claim, p);
+    }
+  }
+
+  /** Free the slot of one resting peer (it queues again at the back). */
+  private evictStalled(nowMs: number): void {
+    for (const a of this.singles) {
+      const owner = a.owner!;
+      if (nowMs >= owner.stalledUntilMs) continue;
+      this.drop(a);
+      owner.queueSeq = this.nextSeq++;
+      return;
+    }
+  }
+
+  private requestMixed(a: Assembly, nowMs: number): void {
+    const members = [...this.peers.values()].filter((p) => p.assembly === a && this.isUsable(p, nowMs));
+    for (let piece = 0; piece < a.pieces.length && members.length > 0; piece++) {
+      if (a.isDropped) return;
+      if (a.pieces[piece] !== null || a.inflight.has(piece)) continue;
+      const peer = this.pickSource(members, piece, nowMs);
+      if (peer === null) return;
+      this.request(peer, a, piece, nowMs);
+    }
+  }
+
+  /** Spread: a peer not yet asked for this piece first, then the least loaded, rotating on ties. */
+  private pickSource(members: readonly Peer[], piece: number, nowMs: number): Peer | null {
+    let best: Peer | null = null;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < members.length; k++) {
+      const p = members[(this.rotation + k) % members.length]!;
+      if (p.assembly === null || !this.isUsable(p, nowMs) || p.outstanding.size >= MIXED_OUTSTANDING)
+        continue;
+      const score = (p.asked.has(piece) ? MIXED_OUTSTANDING : 0) + p.outstanding.size;
+      if (score < bestScore) {
+        best = p;
+        bestScore = score;
+      }
+    }
+    if (best !== null) this.rotation++;
+    return best;
+  }
+
+  private requestSingle(a: Assembly, nowMs: number): void {
+    const owner = a.owner!;
+    for (let piece = 0; piece < a.pieces.length; piece++) {
+      if (a.isDropped || !this.isUsable(owner, nowMs) || owner.outstanding.size >= SINGLE_OUTSTANDING) return;
+      if (a.pieces[piece] === null && !a.inflight.has(piece)) this.request(owner, a, piece, nowMs);
+    }
+  }
+
+  private request(peer: Peer, a: Assembly, piece: number, nowMs: number): void {
+    // State first: a failed send may close the channel and call back into removePeer.
+    peer.outstanding.set(piece, nowMs);
+    peer.asked.add(piece);
+    a.inflight.set(piece, peer);
+    const payload = encodeMetadataMessage({ type: 'request', piece });
+    if (peer.channel.sendExtension('ut_metadata', payload)) this.requestsSent++;
+    else if (!peer.isGone && !peer.isBad) this.stall(peer);
   }
 }

@@ -1,0 +1,627 @@
+/**
+ * MetadataFetcher against in-memory peers on a virtual clock: honest peers, liars of every kind
+ * from issue 9 (garbage, a different info dict, wrong sizes, partial answers, protocol faults),
+ * slow and refusing peers, and random mixes of them (fast-check). Deterministic: every byte and
+ * every latency comes from a seeded PRNG.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { type BEncodable, encode } from '../bencode/index.js';
+import type { Metainfo } from '../metainfo/types.js';
+import type { ExtendedHandshake } from '../wire/extension.js';
+import { MAX_METADATA_BYTES, METADATA_PIECE_BYTES } from '../wire/limits.js';
+import type { BlockRef, Message } from '../wire/messages.js';
+import { decodeMetadataMessage, encodeMetadataMessage, metadataPieceCount } from '../wire/ut-metadata.js';
+import { MetadataFault, MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
+import type { PeerChannel, PeerChannelHandler } from './peer-channel.js';
+
+/** xorshift32. */
+class Rng {
+  private x: number;
+  constructor(seed: number) {
+    this.x = seed >>> 0 || 1;
+  }
+  next(): number {
+    let x = this.x;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.x = x >>> 0;
+    return this.x;
+  }
+  int(lo: number, hi: number): number {
+    return lo + (this.next() % (hi - lo + 1));
+  }
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
+    return out;
+  }
+}
+
+const sha1 = (b: Uint8Array) => new Uint8Array(createHash('sha1').update(b).digest());
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+/** A valid v1 info dict with `hashes` made-up piece hashes (20 bytes each, NUL bytes included). */
+function v1Info(seed: number, hashes: number): Uint8Array {
+  const pieces = new Rng(seed).bytes(20 * hashes);
+  return encode({ name: 'fixture', 'piece length': 16384, length: hashes * 16384, pieces });
+}
+
+/** A valid v2-only info dict with `files` small files. */
+function v2Info(seed: number, files: number): Uint8Array {
+  const rng = new Rng(seed);
+  const tree = new Map<string, BEncodable>();
+  for (let i = 0; i < files; i++) {
+    const leaf = new Map<string, BEncodable>([
+      ['length', 1000 + i],
+      ['pieces root', rng.bytes(32)],
+    ]);
+    tree.set(`file-${String(i).padStart(4, '0')}.bin`, new Map([['', leaf]]));
+  }
+  return encode({ 'file tree': tree, 'meta version': 2, name: 'v2', 'piece length': 16384 });
+}
+
+/** 60,071 bytes: 4 metadata pieces, the last one short. */
+const HONEST = v1Info(1, 3000);
+/** The same size and shape, another info-hash. */
+const OTHER = v1Info(2, 3000);
+const BIGGER = v1Info(3, 4000);
+const SMALLER = v1Info(4, 1500);
+const V2 = v2Info(5, 400);
+const V2_OTHER = v2Info(6, 400);
+const V1_TARGET = { infoHash: sha1(HONEST), infoHashV2: null };
+
+type Kind =
+  | 'honest'
+  | 'garbage'
+  | 'other-dict'
+  | 'bigger'
+  | 'smaller'
+  | 'one-bad-piece'
+  | 'partial-reject'
+  | 'wrong-total'
+  | 'unrequested'
+  | 'wrong-length'
+  | 'silent'
+  | 'rejecter';
+
+/** Peers that never send bad metadata: they must never be blamed. */
+const TRUTHFUL: ReadonlySet<Kind> = new Set(['honest', 'silent', 'rejecter']);
+const LIAR_KINDS: readonly Kind[] = [
+  'garbage',
+  'other-dict',
+  'bigger',
+  'smaller',
+  'one-bad-piece',
+  'partial-reject',
+  'wrong-total',
+  'unrequested',
+  'wrong-length',
+];
+
+interface PeerSpec {
+  readonly kind: Kind;
+  readonly arriveMs?: number;
+  /** Liars may leave; honest peers in these tests stay. */
+  readonly leaveMs?: number;
+  readonly port?: number;
+}
+
+/** An in-memory PeerChannel that answers ut_metadata requests according to its kind. */
+class FakePeer implements PeerChannel {
+  readonly remoteHost = '127.0.0.1';
+  readonly remotePort: number;
+  readonly peerId: Uint8Array;
+  readonly isIncoming = false;
+  readonly isFast = true;
+  readonly peerExtended: ExtendedHandshake;
+  readonly amChoking = true;
+  readonly amInterested = false;
+  readonly peerChoking = true;
+  readonly peerInterested = false;
+  readonly isWritable = true;
+  /** What it serves (its claimed size is this length). */
+  readonly served: Uint8Array;
+  readonly asked = new Set<number>();
+  requests = 0;
+  answers = 0;
+  closedReason: string | null = null;
+  hasLeft = false;
+  /** It offered its metadata before the fetch ended. */
+  hasArrived = false;
+  /** It delivered something provably bad before the metadata was confirmed. */
+  deliveredBad = false;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly spec: PeerSpec,
+    index: number,
+  ) {
+    this.remotePort = spec.port ?? 10_000 + index;
+    this.peerId = new Uint8Array(20).fill(index);
+    this.served = servedBytes(sim.honest, spec.kind, sim.other);
+    this.peerExtended = { m: new Map([['ut_metadata', 3]]), metadataSize: this.served.length };
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== null;
+  }
+
+  sendExtension(name: string, payload: Uint8Array): boolean {
+    if (this.isClosed) return false;
+    assert.equal(name, 'ut_metadata');
+    const msg = decodeMetadataMessage(payload); // what the fetcher sends must be valid
+    assert.equal(msg.type, 'request', 'the fetcher only requests');
+    this.requests++;
+    this.asked.add(msg.piece);
+    if (this.spec.kind !== 'silent') this.sim.later(this.sim.rng.int(1, 300), () => this.answer(msg.piece));
+    return true;
+  }
+
+  close(reason: string): void {
+    if (this.isClosed) return;
+    this.closedReason = reason;
+    // Like the session: closing reports back synchronously.
+    this.sim.fetcher.removePeer(this);
+  }
+
+  leave(): void {
+    if (this.isClosed) return;
+    this.hasLeft = true;
+    this.close('left');
+  }
+
+  private answer(piece: number): void {
+    this.answers++;
+    const size = this.served.length;
+    const slice = (bytes: Uint8Array, p: number) =>
+      bytes.subarray(p * METADATA_PIECE_BYTES, (p + 1) * METADATA_PIECE_BYTES);
+    const data = (p: number, bytes: Uint8Array, totalSize = size) =>
+      encodeMetadataMessage({ type: 'data', piece: p, totalSize, data: bytes });
+    const honestBad = (bytes: Uint8Array) => () =>
+      size !== this.sim.honest.length || !bytesEq(bytes, slice(this.sim.honest, piece));
+    const own = slice(this.served, piece);
+    switch (this.spec.kind) {
+      case 'honest':
+      case 'other-dict':
+      case 'bigger':
+      case 'smaller':
+        return this.sim.deliver(this, data(piece, own), honestBad(own));
+      case 'garbage': {
+        const junk = this.sim.rng.bytes(own.length);
+        return this.sim.deliver(this, data(piece, junk), honestBad(junk));
+      }
+      case 'one-bad-piece': {
+        const last = piece === metadataPieceCount(size) - 1;
+        const bytes = last ? this.sim.rng.bytes(own.length) : own;
+        return this.sim.deliver(this, data(piece, bytes), honestBad(bytes));
+      }
+      case 'partial-reject': {
+        if (this.answers > 2) {
+          return this.sim.deliver(this, encodeMetadataMessage({ type: 'reject', piece }), () => false);
+        }
+        const junk = this.sim.rng.bytes(own.length);
+        return this.sim.deliver(this, data(piece, junk), honestBad(junk));
+      }
+      case 'wrong-total': {
+        const total = size + METADATA_PIECE_BYTES;
+        const length = Math.min(METADATA_PIECE_BYTES, total - piece * METADATA_PIECE_BYTES);
+        return this.sim.deliver(this, data(piece, this.sim.rng.bytes(length), total), () => true);
+      }
+      case 'wrong-length': {
+        const head = encode({ msg_type: 1, piece, total_size: size });
+        const body = this.sim.rng.bytes(own.length + 1);
+        return this.sim.deliver(this, Uint8Array.from([...head, ...body]), () => true);
+      }
+      case 'unrequested': {
+        // Answers with the highest piece it was not asked for (bad if still unasked on arrival).
+        let other = metadataPieceCount(size) - 1;
+        while (other >= 0 && this.asked.has(other)) other--;
+        if (other < 0) return this.sim.deliver(this, data(piece, own), () => false);
+        return this.sim.deliver(this, data(other, slice(this.served, other)), () => !this.asked.has(other));
+      }
+      case 'rejecter':
+        return this.sim.deliver(this, encodeMetadataMessage({ type: 'reject', piece }), () => false);
+      case 'silent':
+        return;
+    }
+  }
+
+  choke(): void {}
+  unchoke(): void {}
+  interested(): void {}
+  notInterested(): void {}
+  have(_piece: number): void {}
+  request(_block: BlockRef): boolean {
+    return false;
+  }
+  cancel(_block: BlockRef): void {}
+  sendPiece(_piece: number, _offset: number, _data: Uint8Array): boolean {
+    return false;
+  }
+  rejectRequest(_block: BlockRef): void {}
+  sendMessage(_message: Message): void {}
+  bind(_handler: PeerChannelHandler): void {}
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function servedBytes(honest: Uint8Array, kind: Kind, other: Uint8Array): Uint8Array {
+  if (kind === 'other-dict') return other;
+  if (kind === 'bigger') return BIGGER;
+  if (kind === 'smaller') return SMALLER;
+  return honest;
+}
+
+interface Event {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly run: () => void;
+}
+
+/** A virtual clock, an event queue, the fetcher and its fake peers. */
+class Sim {
+  nowMs = 0;
+  readonly rng: Rng;
+  readonly peers: FakePeer[] = [];
+  readonly warnings: string[] = [];
+  readonly bad = new Map<PeerChannel, string>();
+  metadata: Metainfo | null = null;
+  failed: Error | null = null;
+  doneAtMs: number | null = null;
+  readonly fetcher: MetadataFetcher;
+  private readonly queue: Event[] = [];
+  private seq = 0;
+
+  constructor(
+    specs: readonly PeerSpec[],
+    opts: {
+      seed?: number;
+      honest?: Uint8Array;
+      other?: Uint8Array;
+      target?: MetadataFetcherOptions['target'];
+    } = {},
+  ) {
+    this.rng = new Rng(opts.seed ?? 42);
+    this.honest = opts.honest ?? HONEST;
+    this.other = opts.other ?? OTHER;
+    this.fetcher = new MetadataFetcher({
+      target: opts.target ?? V1_TARGET,
+      now: () => this.nowMs,
+      onMetadata: (m) => {
+        assert.equal(this.metadata, null, 'metadata delivered once');
+        this.metadata = m;
+        this.doneAtMs = this.nowMs;
+      },
+      onWarning: (message) => this.warnings.push(message),
+      onFailed: (err) => {
+        this.failed = err;
+        this.doneAtMs = this.nowMs;
+      },
+      onBadPeer: (channel, reason) => {
+        assert.equal(this.bad.has(channel), false, 'a peer is reported once');
+        this.bad.set(channel, reason);
+      },
+    });
+    for (const spec of specs) this.addPeer(spec);
+  }
+
+  readonly honest: Uint8Array;
+  readonly other: Uint8Array;
+
+  addPeer(spec: PeerSpec): FakePeer {
+    const peer = new FakePeer(this, spec, this.peers.length);
+    this.peers.push(peer);
+    this.later(spec.arriveMs ?? 0, () => {
+      if (peer.isClosed) return;
+      if (this.doneAtMs === null) peer.hasArrived = true;
+      this.fetcher.addPeer(peer);
+    });
+    if (spec.leaveMs !== undefined) this.later(spec.leaveMs, () => peer.leave());
+    return peer;
+  }
+
+  later(delayMs: number, run: () => void): void {
+    const ev = { atMs: this.nowMs + delayMs, seq: this.seq++, run };
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.queue[mid]!;
+      if (m.atMs < ev.atMs || (m.atMs === ev.atMs && m.seq < ev.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, ev);
+  }
+
+  deliver(peer: FakePeer, payload: Uint8Array, isBad: () => boolean): void {
+    if (peer.isClosed) return;
+    if (this.doneAtMs === null && isBad()) peer.deliveredBad = true;
+    this.fetcher.onMessage(peer, payload);
+  }
+
+  /** Run events in time order with a fetcher tick every virtual second, until done or `limitMs`. */
+  run(limitMs = 600_000): this {
+    let nextTickMs = 1000;
+    for (let steps = 0; this.doneAtMs === null && this.nowMs <= limitMs && steps < 500_000; steps++) {
+      const ev = this.queue[0];
+      if (ev === undefined || ev.atMs >= nextTickMs) {
+        this.nowMs = nextTickMs;
+        nextTickMs += 1000;
+        this.fetcher.tick();
+        continue;
+      }
+      this.queue.shift();
+      this.nowMs = ev.atMs;
+      ev.run();
+    }
+    return this;
+  }
+
+  get requests(): number {
+    return this.peers.reduce((n, p) => n + p.requests, 0);
+  }
+}
+
+/**
+ * The outcome every scenario must have: the honest metadata, every liar that sent bad metadata
+ * (and every peer still claiming a wrong size) reported and closed, no truthful peer blamed,
+ * warnings at most one per peer (+1), and requests bounded.
+ */
+function assertOutcome(sim: Sim): void {
+  assert.ok(sim.metadata, `metadata delivered (warnings: ${sim.warnings.length}, at ${sim.nowMs} ms)`);
+  assert.ok(bytesEq(sim.metadata.infoBytes, sim.honest), 'it is the honest metadata');
+  for (const p of sim.peers) {
+    const what = `peer ${p.remotePort} (${p.spec.kind})`;
+    if (TRUTHFUL.has(p.spec.kind)) {
+      assert.equal(sim.bad.get(p), undefined, `${what} is never blamed`);
+      assert.equal(p.closedReason, null, `${what} is not closed`);
+      continue;
+    }
+    const wrongSize = p.served.length !== sim.honest.length && p.hasArrived && !p.hasLeft;
+    if (p.deliveredBad || wrongSize) {
+      assert.ok(sim.bad.has(p), `${what} is reported`);
+      if (!p.hasLeft) assert.match(p.closedReason ?? '', /^METADATA_/, `${what} is closed with a code`);
+    }
+  }
+  assert.ok(sim.warnings.length <= sim.peers.length + 1, `${sim.warnings.length} warnings`);
+  // Each peer fills at most the mixed assembly and its own one; re-requests only after timeouts.
+  const pieces = metadataPieceCount(Math.max(...sim.peers.map((p) => p.served.length)));
+  const timeoutRounds = Math.ceil(sim.nowMs / 10_000);
+  const bound = sim.peers.length * (2 * pieces + 4 * timeoutRounds) + pieces;
+  assert.ok(sim.requests <= bound, `${sim.requests} requests (bound ${bound})`);
+}
+
+function run(specs: readonly PeerSpec[], opts?: ConstructorParameters<typeof Sim>[1]): Sim {
+  const sim = new Sim(specs, opts).run();
+  assertOutcome(sim);
+  return sim;
+}
+
+describe('MetadataFetcher', () => {
+  test('an honest peer alone: one request per piece, no warning', () => {
+    const sim = run([{ kind: 'honest' }]);
+    assert.equal(sim.requests, 4);
+    assert.equal(sim.warnings.length, 0);
+    assert.equal(sim.bad.size, 0);
+  });
+
+  test('two honest peers share the pieces', () => {
+    const sim = run([{ kind: 'honest' }, { kind: 'honest' }]);
+    assert.ok(
+      sim.peers.every((p) => p.requests > 0),
+      'both asked',
+    );
+    assert.equal(sim.requests, 4);
+    assert.equal(sim.warnings.length, 0);
+  });
+
+  test('an honest peer and a liar sending random bytes of the right size', () => {
+    const sim = run([{ kind: 'garbage' }, { kind: 'honest' }]);
+    // Asked again for a piece, it sends other random bytes: caught as inconsistent, or by the hash.
+    const code = sim.bad.get(sim.peers[0]!);
+    assert.ok(code === MetadataFault.HashMismatch || code === MetadataFault.Inconsistent, code);
+    assert.equal(sim.warnings.length, 1, 'one failed assembly');
+  });
+
+  test('an honest peer and a liar sending a valid but different info dict of the same size', () => {
+    const sim = run([{ kind: 'honest' }, { kind: 'other-dict' }]);
+    assert.equal(sim.bad.get(sim.peers[1]!), MetadataFault.HashMismatch);
+  });
+
+  test('a liar claiming a bigger size, and one claiming a smaller size', () => {
+    for (const kind of ['bigger', 'smaller'] as const) {
+      for (const liarFirst of [true, false]) {
+        const specs: PeerSpec[] = [{ kind: 'honest', arriveMs: liarFirst ? 50 : 0 }, { kind }];
+        const sim = run(specs);
+        assert.ok(sim.bad.has(sim.peers[1]!), `${kind} liar reported (first: ${liarFirst})`);
+      }
+    }
+  });
+
+  test('a liar that connects first and answers fast, honest peer seconds later', () => {
+    for (const kind of ['garbage', 'other-dict', 'one-bad-piece', 'bigger'] as const) {
+      const sim = run([{ kind }, { kind: 'honest', arriveMs: 5_000 }]);
+      assert.ok(sim.bad.has(sim.peers[0]!), kind);
+      assert.ok(sim.doneAtMs! < 7_000, `${kind}: done at ${sim.doneAtMs} ms`);
+    }
+  });
+
+  test('several liars of every kind and one honest peer, which arrives last', () => {
+    const specs: PeerSpec[] = LIAR_KINDS.map((kind, i) => ({ kind, arriveMs: i * 10 }));
+    specs.push({ kind: 'honest', arriveMs: 1_000 });
+    const sim = run(specs);
+    // assertOutcome checked that every liar that sent bad metadata was reported; nearly all did.
+    assert.ok(sim.bad.size >= LIAR_KINDS.length - 2, `${sim.bad.size} reported`);
+    assert.ok(sim.doneAtMs! < 5_000, `done at ${sim.doneAtMs} ms`);
+  });
+
+  test('many liars claiming the true size: failures stay bounded by the number of peers', () => {
+    const specs: PeerSpec[] = [];
+    for (let i = 0; i < 20; i++) specs.push({ kind: i % 2 === 0 ? 'garbage' : 'other-dict' });
+    specs.push({ kind: 'honest', arriveMs: 500 });
+    const sim = run(specs);
+    assert.equal(sim.bad.size, 20);
+    assert.ok(sim.fetcher.failedAssemblies <= 21, `${sim.fetcher.failedAssemblies} failed assemblies`);
+  });
+
+  test('a liar that answers some pieces with garbage, then rejects', () => {
+    const sim = run([{ kind: 'partial-reject' }, { kind: 'honest' }]);
+    assert.equal(sim.bad.get(sim.peers[0]!), MetadataFault.HashMismatch);
+  });
+
+  test('protocol faults are dropped at once, with their own code', () => {
+    const cases = [
+      ['wrong-total', MetadataFault.SizeMismatch],
+      ['unrequested', MetadataFault.Unrequested],
+      ['wrong-length', MetadataFault.BadMessage],
+    ] as const;
+    for (const [kind, code] of cases) {
+      const sim = run([{ kind }, { kind: 'honest', arriveMs: 2_000 }]);
+      assert.equal(sim.bad.get(sim.peers[0]!), code, kind);
+      assert.equal(sim.warnings.length, 0, `${kind}: no assembly failed`);
+    }
+  });
+
+  test('malformed bencode and a data message from a peer that offered nothing are dropped', () => {
+    const sim = new Sim([{ kind: 'honest' }]);
+    const stranger = new FakePeer(sim, { kind: 'honest' }, 99);
+    sim.fetcher.onMessage(stranger, Uint8Array.from([0x64, 0x31])); // "d1" (truncated)
+    assert.equal(sim.bad.get(stranger), MetadataFault.BadMessage);
+    const other = new FakePeer(sim, { kind: 'honest' }, 98);
+    const data = HONEST.subarray(0, METADATA_PIECE_BYTES);
+    sim.fetcher.onMessage(
+      other,
+      encodeMetadataMessage({ type: 'data', piece: 0, totalSize: HONEST.length, data }),
+    );
+    assert.equal(sim.bad.get(other), MetadataFault.Unrequested);
+    sim.run();
+    assertOutcome(sim);
+  });
+
+  test('silent and refusing peers are not blamed and do not stop the download', () => {
+    const sim = run([{ kind: 'silent' }, { kind: 'rejecter' }, { kind: 'honest', arriveMs: 100 }]);
+    assert.equal(sim.bad.size, 0);
+    assert.equal(sim.warnings.length, 0);
+  });
+
+  test('a silent peer claiming a wrong size first does not hold up the honest peer', () => {
+    const sim = new Sim([{ kind: 'honest', arriveMs: 100 }]);
+    sim.addPeer({ kind: 'silent', port: 20_000 });
+    // The silent peer claims a bigger size: patch its handshake before it arrives.
+    const silent = sim.peers[1]!;
+    (silent as { peerExtended: ExtendedHandshake }).peerExtended = {
+      m: new Map([['ut_metadata', 3]]),
+      metadataSize: BIGGER.length,
+    };
+    sim.run();
+    assert.ok(sim.metadata);
+    assert.ok(sim.doneAtMs! < 2_000, `done at ${sim.doneAtMs} ms`);
+    assert.equal(sim.bad.get(silent), MetadataFault.SizeMismatch, 'its claim was false');
+  });
+
+  test('an honest peer arriving after every liar claiming the true size was convicted', () => {
+    const sim = run([{ kind: 'garbage' }, { kind: 'other-dict' }, { kind: 'honest', arriveMs: 20_000 }]);
+    assert.equal(sim.bad.size, 2);
+  });
+
+  test('a liar that leaves after sending garbage is still reported once the metadata is known', () => {
+    const sim = run([{ kind: 'garbage', leaveMs: 400 }, { kind: 'honest' }]);
+    assert.ok(sim.peers[0]!.deliveredBad && sim.bad.has(sim.peers[0]!));
+  });
+
+  test('a v2-only magnet (SHA-256 info-hash)', () => {
+    const target = { infoHash: null, infoHashV2: sha256(V2) };
+    const sim = run([{ kind: 'garbage' }, { kind: 'other-dict' }, { kind: 'honest' }], {
+      honest: V2,
+      other: V2_OTHER,
+      target,
+    });
+    assert.equal(sim.metadata?.version, 'v2');
+    assert.equal(sim.bad.size, 2);
+  });
+
+  test('a convicted peer that is dialled again is refused', () => {
+    const sim = new Sim([
+      { kind: 'garbage', port: 30_000 },
+      { kind: 'honest', arriveMs: 3_000 },
+    ]);
+    const again = sim.addPeer({ kind: 'garbage', port: 30_000, arriveMs: 2_000 });
+    sim.run();
+    assertOutcome(sim);
+    assert.equal(again.requests, 0);
+    assert.ok(again.isClosed);
+  });
+
+  test('a size over the limit is never used', () => {
+    const sim = new Sim([{ kind: 'honest' }]);
+    const huge = sim.addPeer({ kind: 'silent' });
+    (huge as { peerExtended: ExtendedHandshake }).peerExtended = {
+      m: new Map([['ut_metadata', 3]]),
+      metadataSize: MAX_METADATA_BYTES + 1,
+    };
+    sim.run();
+    assert.equal(huge.requests, 0);
+    assert.ok(sim.metadata);
+  });
+
+  test('an info dict that hashes right but is invalid fails the torrent once', () => {
+    const invalid = encode({ name: 'x', 'piece length': 1000, length: 5, pieces: new Uint8Array(20) });
+    const sim = new Sim([{ kind: 'honest' }], {
+      honest: invalid,
+      target: { infoHash: sha1(invalid), infoHashV2: null },
+    });
+    sim.run();
+    assert.equal(sim.metadata, null);
+    assert.ok(sim.failed);
+  });
+
+  test('progress() reports the size being assembled and the pieces so far', () => {
+    const sim = new Sim([{ kind: 'honest' }]);
+    assert.deepEqual(sim.fetcher.progress(), { sizeBytes: null, piecesHave: 0, piecesTotal: 0, peers: 0 });
+    sim.run(0); // only the arrival
+    const p = sim.fetcher.progress();
+    assert.equal(p.sizeBytes, HONEST.length);
+    assert.equal(p.piecesTotal, 4);
+    assert.equal(p.peers, 1);
+    sim.run();
+    assert.equal(sim.fetcher.progress().piecesHave, 4);
+  });
+
+  test('property: with an honest peer present, metadata completes and no honest peer is blamed', () => {
+    const spec = fc.record({
+      honest: fc.array(fc.integer({ min: 0, max: 8_000 }), { minLength: 1, maxLength: 3 }),
+      others: fc.array(
+        fc.record({
+          kind: fc.constantFrom<Kind>(...LIAR_KINDS, 'silent', 'rejecter'),
+          arriveMs: fc.integer({ min: 0, max: 8_000 }),
+          leaveMs: fc.option(fc.integer({ min: 0, max: 20_000 }), { nil: undefined }),
+        }),
+        { maxLength: 7 },
+      ),
+      seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    });
+    fc.assert(
+      fc.property(spec, ({ honest, others, seed }) => {
+        const specs: PeerSpec[] = [
+          ...honest.map((arriveMs) => ({ kind: 'honest' as const, arriveMs })),
+          ...others.map((o) => ({ ...o, ...(TRUTHFUL.has(o.kind) ? { leaveMs: undefined } : {}) })),
+        ];
+        // Random arrival order: shuffle with the seed (arrival times are random too).
+        const rng = new Rng(seed);
+        for (let i = specs.length - 1; i > 0; i--) {
+          const j = rng.int(0, i);
+          [specs[i], specs[j]] = [specs[j]!, specs[i]!];
+        }
+        const sim = new Sim(specs, { seed }).run();
+        assertOutcome(sim);
+      }),
+      { numRuns: 150, seed: 9 },
+    );
+  });
+});
