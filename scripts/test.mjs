@@ -4,7 +4,8 @@
 //   npm test -- bencode wire only test files whose path contains one of the words (static checks still run)
 //   PEERDROP_SKIP_STATIC=1   skip typecheck/lint/depcruise (for quick local loops only)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -66,6 +67,15 @@ const r = spawnSync(
     '--test-reporter-destination=stdout',
     ...files,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    // Session state (resume records) of every test goes to a folder of this run, not ~/.local/state.
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PEERDROP_STATE_DIR: process.env.PEERDROP_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'peerdrop-state-')),
+    },
+  },
 );
 process.exit(r.status ?? 1);

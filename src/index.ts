@@ -22,8 +22,27 @@ export {
   parseMetainfo,
 } from './metainfo/index.js';
 export type { MagnetLink, Metainfo, TorrentFileEntry } from './metainfo/types.js';
-export { Session, type SessionOptions } from './session/session.js';
+export { TcpTransport, type TcpTransportOptions } from './net/tcp.js';
+export type { Connection, Listener, Transport, TransportAddress } from './net/transport.js';
+export { type SessionWarning, type SessionWarningCode, SessionWarningCodes } from './session/events.js';
+export type {
+  PeerSource,
+  PeerSourceContext,
+  PeerSourceFactory,
+  PeerSourceStatus,
+} from './session/peer-source.js';
+export { Session, type SessionEvents, type SessionOptions } from './session/session.js';
+export type { TorrentLimits } from './session/torrent-handle.js';
 export { TorrentHandle } from './session/torrent-handle.js';
-export type { PeerEvent, TorrentOptions, TorrentState, TorrentStatus } from './session/torrent-types.js';
+export type {
+  PeerEvent,
+  PeerInfo,
+  TorrentOptions,
+  TorrentState,
+  TorrentStatus,
+} from './session/torrent-types.js';
+export { defaultStateDir, fsStorageFactory } from './storage/fs-storage-factory.js';
+export type { OpenStorageRequest, StorageFactory } from './storage/storage-factory.js';
 export { createTestSwarm, type TestSwarm, type TestSwarmOptions } from './testing/test-swarm.js';
+export { type Clock, type Scheduler, systemScheduler, VirtualScheduler } from './util/clock.js';
 export { PeerdropError } from './util/errors.js';

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { magnetFromMetainfo, parseMetainfo } from '../src/metainfo/index.js';
 import { Session } from '../src/session/session.js';
+import { defaultStateDir } from '../src/storage/fs-storage-factory.js';
 import { CLI_PATH, runCli } from './helpers/cli.js';
 import { diffTrees, writeTree } from './helpers/content.js';
 import { tempDir } from './helpers/tmp.js';
@@ -111,10 +113,13 @@ describe('peerdrop get', () => {
     const code = await run.exited;
     assert.ok(Date.now() - t0 < 2000, `exited in ${Date.now() - t0} ms`);
     assert.equal(code, 130);
+    // State lives outside the download folder, in the session's state folder (fs-storage-factory).
+    const folderId = createHash('sha1').update(resolve(dir)).digest('hex').slice(0, 16);
     assert.ok(
-      readdirSync(join(dir, '.peerdrop')).some((f) => f.endsWith('.resume')),
+      readdirSync(join(defaultStateDir(), 'torrents')).some((f) => f.endsWith(`-${folderId}.resume`)),
       'resume data saved',
     );
+    assert.ok(!existsSync(join(dir, '.peerdrop')), 'nothing of ours in the download folder');
   });
 
   test('after kill -9 a restart downloads only what was not verified before', async () => {

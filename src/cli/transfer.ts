@@ -88,9 +88,9 @@ export function followTransfer(
     handle.on('peer', (p) => {
       if (out.isJson) printJsonLine({ event: 'peer', ...p });
     });
-    handle.on('warning', (message) => {
-      if (out.isJson) printJsonLine({ event: 'warning', message });
-      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${message}\n`);
+    handle.on('warning', (w) => {
+      if (out.isJson) printJsonLine({ event: 'warning', code: w.code, message: w.message });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${w.message}\n`);
     });
     handle.on('metadata', (m) => {
       if (out.isJson) printJsonLine({ event: 'metadata', name: m.name, totalLength: m.totalLengthBytes });

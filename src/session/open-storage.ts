@@ -1,13 +1,12 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { binaryKey, decode, encode } from '../bencode/index.js';
 import { wireInfoHash } from '../metainfo/info-hash.js';
 import { leafHashes, merkleRoot, verifyPiece as verifyMerklePiece } from '../metainfo/merkle.js';
 import type { Metainfo, TorrentFileEntry } from '../metainfo/types.js';
-import { openFsStorage } from '../storage/fs-storage.js';
+import type { FsStorage } from '../storage/fs-storage.js';
 import type { HashPool } from '../storage/hash-pool.js';
-import { loadResume, type ResumeCodec, saveResume } from '../storage/resume.js';
-import type { FilePriority } from '../storage/storage.js';
+import { decodeResume, encodeResume, type ResumeCodec, reconcileResume } from '../storage/resume.js';
+import type { FilePriority, Storage } from '../storage/storage.js';
+import type { OpenStorageRequest, StorageFactory } from '../storage/storage-factory.js';
 import { verifyV1, verifyV2 } from '../storage/verify.js';
 import { Bitfield } from '../util/bitfield.js';
 import { bytesEqual } from '../util/bytes.js';
@@ -24,10 +23,10 @@ export interface OpenedStorage {
 const codec: ResumeCodec = { encode: (v) => encode(v as never), decode };
 
 /**
- * Open a torrent's data folder on the storage layer and find out what is already there:
- * trust fast-resume data for unchanged files, re-check in the hash workers only the pieces
- * of files changed behind our back, and hash everything only when there is no usable record.
- * Storage state lives in `<dir>/.peerdrop/<info-hash>.{resume,parts}`.
+ * Open a torrent's data through the session's `StorageFactory` and find out what is already
+ * there: trust fast-resume data for unchanged files, re-check in the hash workers only the
+ * pieces of files changed behind our back, and hash everything only when there is no usable
+ * record.
  */
 export async function openTorrentStorage(
   metainfo: Metainfo,
@@ -35,49 +34,45 @@ export async function openTorrentStorage(
   wantedFiles: readonly boolean[],
   hashPool: HashPool,
   onCheckProgress: (fraction: number) => void,
+  factory: StorageFactory,
 ): Promise<OpenedStorage> {
   const pieceHashes = metainfo.pieceHashes;
   const id = wireInfoHash(metainfo);
-  const key = Buffer.from(id).toString('hex');
-  const stateDir = join(options.dir, '.peerdrop');
-  const resumePath = options.resumePath ?? join(stateDir, `${key}.resume`);
-  await mkdir(stateDir, { recursive: true });
-  const fs = await openFsStorage(metainfo, {
-    rootDir: options.dir,
-    hashPool,
-    partsPath: join(stateDir, `${key}.parts`),
+  const request: OpenStorageRequest = {
+    dir: options.dir,
+    key: Buffer.from(id).toString('hex'),
     priorities: wantedFiles.map((w): FilePriority => (w ? 4 : 0)),
-  });
+    hashPool,
+    ...(options.resumePath === undefined ? {} : { resumePath: options.resumePath }),
+  };
+  const store = await factory.open(metainfo, request);
+  const checkV2 = v2PieceChecker(metainfo);
   const verifyPiece = pieceHashes
     ? async (piece: number, data: Uint8Array) =>
         bytesEqual(await hashPool.digest('sha1', data), pieceHashes.subarray(piece * 20, piece * 20 + 20))
-    : v2PieceChecker(metainfo);
+    : checkV2;
   const progress = (done: number, total: number) => onCheckProgress(total === 0 ? 1 : done / total);
-  const verifyStored = (pieces?: readonly number[]) =>
-    pieceHashes
-      ? verifyV1(fs, pieceHashes, { hashPool, onProgress: progress, ...(pieces ? { pieces } : {}) })
-      : verifyV2(metainfo, (i) => fs.filePath(i), {
-          hashPool,
-          onProgress: progress,
-          ...(pieces ? { pieces } : {}),
-        });
+  const verifyStored = async (pieces?: readonly number[]): Promise<Bitfield> => {
+    if (pieceHashes)
+      return verifyV1(store, pieceHashes, { hashPool, onProgress: progress, ...(pieces ? { pieces } : {}) });
+    const filePath = (store as Partial<FsStorage>).filePath?.bind(store);
+    if (filePath)
+      return verifyV2(metainfo, filePath, { hashPool, onProgress: progress, ...(pieces ? { pieces } : {}) });
+    return verifyByReading(store, metainfo.pieceCount, checkV2, progress, pieces);
+  };
 
   let have: Bitfield;
   if (options.isKnownComplete) {
     have = Bitfield.full(metainfo.pieceCount);
   } else {
-    const loaded = await loadResume(resumePath, {
-      map: fs.fileMap,
-      codec,
-      current: await fs.stat(),
-      torrentId: id,
-    });
+    const record = await factory.loadResume(request);
+    const current = await store.stat();
+    const loaded = record.ok ? decodeResume(record.bytes, store.fileMap, codec, id) : record;
     if (loaded.ok) {
-      have = loaded.check.have;
-      if (loaded.check.recheck.length > 0) {
-        for (const p of await verifyStored(loaded.check.recheck)) have.set(p);
-      }
-    } else if ((await fs.stat()).some((f) => f.exists && f.sizeBytes > 0)) {
+      const check = reconcileResume(loaded.data, current, store.fileMap);
+      have = check.have;
+      if (check.recheck.length > 0) for (const p of await verifyStored(check.recheck)) have.set(p);
+    } else if (current.some((f) => f.exists && f.sizeBytes > 0)) {
       have = await verifyStored();
     } else {
       have = new Bitfield(metainfo.pieceCount);
@@ -85,24 +80,42 @@ export async function openTorrentStorage(
   }
 
   const storage: TorrentStorage = {
-    readBlock: (piece, offset, length) => fs.readBlock(piece, offset, length),
-    readPiece: (piece) => fs.readPiece(piece),
-    writeBlock: (piece, offset, data) => fs.writeBlock(piece, offset, data),
-    writePiece: (piece, data) => fs.writeBlock(piece, 0, data),
+    readBlock: (piece, offset, length) => store.readBlock(piece, offset, length),
+    readPiece: (piece) => store.readPiece(piece),
+    writeBlock: (piece, offset, data) => store.writeBlock(piece, offset, data),
+    writePiece: (piece, data) => store.writeBlock(piece, 0, data),
+    setFilePriority: (file, priority) => store.setFilePriority(file, priority),
     saveResume: async (verified) => {
-      await mkdir(dirname(resumePath), { recursive: true });
-      await saveResume(
-        resumePath,
-        { have: verified, files: await fs.stat(), torrentId: id },
-        fs.fileMap,
+      const bytes = encodeResume(
+        { have: verified, files: await store.stat(), torrentId: id },
+        store.fileMap,
         codec,
       );
+      await factory.saveResume(request, bytes);
     },
     // No fsync at shutdown: Ctrl-C must exit within 2 s however much data is dirty (libtorrent
     // makes the same trade); a power loss is caught by the resume mtimes or the piece hashes.
-    close: () => fs.close({ sync: false }),
+    close: () => store.close({ sync: false }),
   };
   return { storage, have, verifyPiece };
+}
+
+/** Check pieces by reading them through the storage (backends without files, e.g. memory). */
+async function verifyByReading(
+  store: Storage,
+  pieceCount: number,
+  check: (piece: number, data: Uint8Array) => Promise<boolean>,
+  progress: (done: number, total: number) => void,
+  pieces?: readonly number[],
+): Promise<Bitfield> {
+  const have = new Bitfield(pieceCount);
+  const todo = pieces ?? Array.from({ length: pieceCount }, (_, i) => i);
+  let done = 0;
+  for (const p of todo) {
+    if (await check(p, await store.readPiece(p))) have.set(p);
+    progress(++done, todo.length);
+  }
+  return have;
 }
 
 /**

@@ -19,6 +19,11 @@ export interface PeerChannel {
   readonly isFast: boolean;
   /** The peer's BEP 10 handshake, once received. */
   readonly peerExtended: ExtendedHandshake | null;
+  /** Choke and interest, both ways, as the protocol tracks them (changed only by the methods below). */
+  readonly amChoking: boolean;
+  readonly amInterested: boolean;
+  readonly peerChoking: boolean;
+  readonly peerInterested: boolean;
   /** True when the send queue has room (uploads wait for `onDrain` otherwise). */
   readonly isWritable: boolean;
   choke(): void;

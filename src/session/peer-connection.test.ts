@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Connection, listen } from '../net/tcp.js';
+import { type Connection, dial, listen } from '../net/tcp.js';
 import { Bitfield } from '../util/bitfield.js';
 import { ManualClock, systemClock } from '../util/clock.js';
 import { seededRandom } from '../util/random.js';
@@ -78,7 +78,7 @@ test('two PeerConnections over 127.0.0.1 exchange handshake, bitfield and 1 MiB 
   let receivedBytes = 0;
   let peerHadAll = false;
   const done = new Promise<PeerConnection>((resolve, reject) => {
-    PeerConnection.dial(
+    void dialPeer(
       { host: '127.0.0.1', port: listener.port, timeoutMs: 2000 },
       {
         clock: systemClock,
@@ -180,7 +180,7 @@ test('an incoming handshake for an unknown torrent is closed with WIRE_WRONG_INF
       }),
   });
   const closed = new Promise<string>((resolve) => {
-    void PeerConnection.dial(
+    void dialPeer(
       { host: '127.0.0.1', port: listener.port },
       {
         clock: systemClock,
@@ -195,3 +195,11 @@ test('an incoming handshake for an unknown torrent is closed with WIRE_WRONG_INF
   assert.deepEqual(reasons, ['WIRE_WRONG_INFO_HASH']);
   await listener.close();
 });
+
+/** Dial over TCP and start the handshake (what the session does through its transport). */
+async function dialPeer(
+  address: { host: string; port: number; timeoutMs?: number },
+  options: Parameters<typeof PeerConnection.outgoing>[1],
+): Promise<PeerConnection> {
+  return PeerConnection.outgoing(await dial(address), options);
+}

@@ -13,8 +13,8 @@
  * choke rejects and cancelled uploads are enforced in one place. Events that arrive between
  * the handshake and `bind` are queued (bounded) and delivered right after `bind`.
  */
-import { type Connection, type DialOptions, dial } from '../net/tcp.js';
-import type { Clock } from '../util/clock.js';
+import type { Connection } from '../net/transport.js';
+import type { CancelTimer, Clock, Scheduler } from '../util/clock.js';
 import { WireError } from '../wire/errors.js';
 import type { ExtendedHandshake } from '../wire/extension.js';
 import type { Handshake, HandshakeFeatures } from '../wire/handshake.js';
@@ -90,12 +90,11 @@ export class PeerConnection implements PeerChannel {
     options.ticker?.add(this);
   }
 
-  /** Dial a peer for `options.torrent` and start the handshake. Rejects with the dial's `NetError`. */
-  static async dial(
-    address: Pick<DialOptions, 'host' | 'port' | 'timeoutMs' | 'signal'>,
+  /** Start the handshake on a connection we made (from any `Transport`) for `options.torrent`. */
+  static outgoing(
+    connection: Connection,
     options: PeerConnectionOptions & { readonly torrent: TorrentContext },
-  ): Promise<PeerConnection> {
-    const connection = await dial(address);
+  ): PeerConnection {
     return new PeerConnection(connection, { ...options, isOutgoing: true });
   }
 
@@ -123,6 +122,18 @@ export class PeerConnection implements PeerChannel {
   }
   get peerExtended(): ExtendedHandshake | null {
     return this.protocol.peerExtendedHandshake;
+  }
+  get amChoking(): boolean {
+    return this.protocol.amChoking;
+  }
+  get amInterested(): boolean {
+    return this.protocol.amInterested;
+  }
+  get peerChoking(): boolean {
+    return this.protocol.peerChoking;
+  }
+  get peerInterested(): boolean {
+    return this.protocol.peerInterested;
   }
   get isWritable(): boolean {
     return this.connection.isWritable;
@@ -239,10 +250,10 @@ export class PeerConnection implements PeerChannel {
  */
 export class PeerTicker {
   private readonly connections = new Set<{ tick(nowMs: number): void }>();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private cancel: CancelTimer | null = null;
 
   constructor(
-    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
     private readonly intervalMs = 1000,
   ) {}
 
@@ -252,10 +263,7 @@ export class PeerTicker {
 
   add(connection: { tick(nowMs: number): void }): void {
     this.connections.add(connection);
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.tickAll(), this.intervalMs);
-      this.timer.unref();
-    }
+    this.cancel ??= this.scheduler.setInterval(this.intervalMs, () => this.tickAll());
   }
 
   delete(connection: { tick(nowMs: number): void }): void {
@@ -265,12 +273,12 @@ export class PeerTicker {
 
   /** Tick every connection now (also what the interval does). */
   tickAll(): void {
-    const now = this.clock.now();
+    const now = this.scheduler.now();
     for (const c of [...this.connections]) c.tick(now);
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
   }
 }

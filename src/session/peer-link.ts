@@ -6,16 +6,14 @@ import type { BlockRef } from '../wire/messages.js';
 import type { PeerChannel } from './peer-channel.js';
 
 /**
- * Everything a torrent tracks about one connected peer. Plain state: the torrent's handlers
- * change it, the swarm policies (picker, choker, pipeline) read it.
+ * What a torrent tracks about one connected peer beyond the protocol: its piece set as the
+ * torrent sees it, upload queue, timings, meters. Choke and interest state is the protocol's
+ * (one source of truth): the getters below read it from the channel, and it changes only
+ * through the channel's methods.
  */
 export class PeerLink {
   /** `ip:port` key, also the peer's id in the picker and choker. */
   readonly id: string;
-  amChoking = true;
-  amInterested = false;
-  peerChoking = true;
-  peerInterested = false;
   /** Set from bitfield / have-all / have messages; sized once the piece count is known. */
   bitfield: Bitfield | null = null;
   hasAll = false;
@@ -47,6 +45,19 @@ export class PeerLink {
   ) {
     this.id = `${channel.remoteHost.includes(':') ? `[${channel.remoteHost}]` : channel.remoteHost}:${channel.remotePort}`;
     this.connectedAtMs = nowMs;
+  }
+
+  get amChoking(): boolean {
+    return this.channel.amChoking;
+  }
+  get amInterested(): boolean {
+    return this.channel.amInterested;
+  }
+  get peerChoking(): boolean {
+    return this.channel.peerChoking;
+  }
+  get peerInterested(): boolean {
+    return this.channel.peerInterested;
   }
 
   /** True when the peer has the piece (a seed counts as having everything). */

@@ -1,9 +1,17 @@
 import type { Metainfo } from '../metainfo/types.js';
+import type { FilePriority } from '../storage/storage.js';
 import { PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import type { TorrentEvents, TorrentStatus } from './torrent-types.js';
+import type { PeerSourceStatus } from './peer-source.js';
+import type { PeerInfo, TorrentEvents, TorrentStatus } from './torrent-types.js';
 
-/** What a handle needs from the session's private torrent entry. */
+/** Per-torrent limits in bytes/s; `Infinity` is unlimited. */
+export interface TorrentLimits {
+  readonly downloadBps?: number;
+  readonly uploadBps?: number;
+}
+
+/** What a handle needs from the session's private torrent slot. */
 export interface TorrentControl {
   readonly infoHash: string;
   metainfo(): Metainfo | null;
@@ -13,6 +21,26 @@ export interface TorrentControl {
   pause(): Promise<void>;
   resume(): Promise<void>;
   remove(): Promise<void>;
+  setFilePriority(fileIndex: number, priority: FilePriority): Promise<void>;
+  filePriorities(): FilePriority[] | null;
+  setLimits(limits: TorrentLimits): void;
+  peers(): PeerInfo[];
+  trackers(): PeerSourceStatus[];
+}
+
+/** How the session raises a handle's events (kept out of the public handle). */
+export type TorrentEmit = <K extends keyof TorrentEvents>(
+  event: K,
+  ...args: Parameters<TorrentEvents[K]>
+) => void;
+
+/** Make a handle and the function that raises its events (for the session only). */
+export function createTorrentHandle(control: TorrentControl): { handle: TorrentHandle; emit: TorrentEmit } {
+  let emit: TorrentEmit | null = null;
+  const handle = new TorrentHandle(control, (e) => {
+    emit = e;
+  });
+  return { handle, emit: emit! };
 }
 
 /**
@@ -20,8 +48,13 @@ export interface TorrentControl {
  * events, a status snapshot, and control. The implementation stays private to the session.
  */
 export class TorrentHandle extends TypedEmitter<TorrentEvents> {
-  constructor(private readonly control: TorrentControl) {
+  /** @internal Made by the session (`createTorrentHandle`). */
+  constructor(
+    private readonly control: TorrentControl,
+    exposeEmit: (emit: TorrentEmit) => void,
+  ) {
     super();
+    exposeEmit((event, ...args) => this.emit(event, ...args));
   }
 
   /** Hex v1 info-hash (or truncated v2 for v2-only torrents): the torrent's id in the session. */
@@ -49,6 +82,31 @@ export class TorrentHandle extends TypedEmitter<TorrentEvents> {
 
   resume(): Promise<void> {
     return this.control.resume();
+  }
+
+  /** Change one file's priority (index as `peerdrop info` lists files; 0 skips the file). */
+  setFilePriority(fileIndex: number, priority: FilePriority): Promise<void> {
+    return this.control.setFilePriority(fileIndex, priority);
+  }
+
+  /** Per-file priorities, or null before the metadata is known. */
+  filePriorities(): FilePriority[] | null {
+    return this.control.filePriorities();
+  }
+
+  /** Per-torrent bandwidth limits in bytes/s (Infinity: unlimited). */
+  setLimits(limits: TorrentLimits): void {
+    this.control.setLimits(limits);
+  }
+
+  /** The peers connected now. */
+  peers(): PeerInfo[] {
+    return this.control.peers();
+  }
+
+  /** Each tracker (and other peer source) with its state. */
+  trackers(): PeerSourceStatus[] {
+    return this.control.trackers();
   }
 
   /** Stop and forget the torrent (data on disk is kept). */
@@ -84,10 +142,5 @@ export class TorrentHandle extends TypedEmitter<TorrentEvents> {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  /** @internal The session forwards the torrent's events through here. */
-  dispatch<K extends keyof TorrentEvents>(event: K, ...args: Parameters<TorrentEvents[K]>): void {
-    this.emit(event, ...args);
   }
 }

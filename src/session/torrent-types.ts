@@ -1,4 +1,5 @@
 import type { Metainfo } from '../metainfo/types.js';
+import type { SessionWarning } from './events.js';
 
 export type TorrentState =
   | 'metadata'
@@ -36,6 +37,23 @@ export interface PeerEvent {
   readonly reason?: string;
 }
 
+/** One connected peer, for displays and the API. */
+export interface PeerInfo {
+  /** `ip:port` (IPv6 in brackets). */
+  readonly address: string;
+  readonly client: string;
+  readonly isIncoming: boolean;
+  /** 0..1 of the torrent the peer has. */
+  readonly progress: number;
+  /** Bytes/s from and to the peer. */
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly amChoking: boolean;
+  readonly amInterested: boolean;
+  readonly peerChoking: boolean;
+  readonly peerInterested: boolean;
+}
+
 export interface TorrentEvents {
   [key: string]: (...args: never[]) => void;
   metadata: (metainfo: Metainfo) => void;
@@ -44,7 +62,11 @@ export interface TorrentEvents {
   done: () => void;
   error: (err: Error) => void;
   peer: (event: PeerEvent) => void;
-  warning: (message: string) => void;
+  /** Something went wrong that the torrent survives; switch on `code` (see `SessionWarningCodes`). */
+  warning: (warning: SessionWarning) => void;
+  /** Paused or resumed by the user. */
+  paused: () => void;
+  resumed: () => void;
 }
 
 /** Per-torrent options a user chooses. */
@@ -59,7 +81,7 @@ export interface TorrentOptions {
   readonly uploadLimit?: number;
   /** Extra peers to dial (`host:port`), e.g. magnet `x.pe`. */
   readonly peers?: readonly string[];
-  /** Where fast-resume data is kept (default: `<dir>/.peerdrop/<infohash>.resume`). */
+  /** Where fast-resume data is kept (default: a record in the session's state folder, outside `dir`). */
   readonly resumePath?: string;
   /** Trust existing data without hashing (`peerdrop share` just hashed it). */
   readonly isKnownComplete?: boolean;

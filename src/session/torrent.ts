@@ -1,65 +1,69 @@
 import type { Metainfo } from '../metainfo/types.js';
+import type { FilePriority } from '../storage/storage.js';
 import { type ChokerSettings, DEFAULT_CHOKER_SETTINGS } from '../swarm/choker.js';
-import { type ConnectionBudget, type PeerAddress, PeerBook, type PeerSource } from '../swarm/peer-book.js';
+import type { PeerAddress, PeerBook } from '../swarm/peer-book.js';
 import { PiecePicker } from '../swarm/piece-picker.js';
 import { RateMeter } from '../swarm/rate-meter.js';
 import { RequestPipeline } from '../swarm/request-pipeline.js';
-import { SmartBan } from '../swarm/smart-ban.js';
-import type { BlockRef as SwarmBlockRef } from '../swarm/types.js';
 import { Bitfield } from '../util/bitfield.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import { parseHostPort } from '../util/ip.js';
 import type { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
-import { TypedEmitter } from '../util/typed-emitter.js';
 import { clientName } from '../wire/handshake.js';
-import { type Message, MsgId, pieceIndex } from '../wire/messages.js';
+import { type Message, MsgId } from '../wire/messages.js';
+import { Downloader } from './downloader.js';
+import { type SessionWarning, warning } from './events.js';
 import { filePieceRanges, filePriorities } from './file-priorities.js';
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
 import { ReadCache } from './read-cache.js';
 import { TorrentExtensions } from './torrent-extensions.js';
-import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStatus } from './torrent-types.js';
+import type { PeerEvent, PeerInfo, TorrentOptions, TorrentState, TorrentStatus } from './torrent-types.js';
 import { Uploader } from './uploader.js';
 
 /** What the torrent needs from storage (the session adapts the storage layer to this). */
 export interface TorrentStorage extends BlockStore {
   readBlock(piece: number, offset: number, length: number): Promise<Uint8Array>;
   writePiece(piece: number, data: Uint8Array): Promise<void>;
+  setFilePriority(fileIndex: number, priority: FilePriority): Promise<void>;
   /** Persist fast-resume data for the verified pieces. */
   saveResume(have: Bitfield): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Trackers (or any peer source) as the torrent drives them. */
-export interface PeerSourceControl {
-  start(): void;
-  completed(): void;
-  stop(): Promise<void>;
+/** What the torrent reports to its owner (the session's slot, which forwards to the handle). */
+export interface TorrentListener {
+  onProgress(status: TorrentStatus): void;
+  onPiece(piece: number): void;
+  onDone(): void;
+  onError(err: Error): void;
+  onPeer(event: PeerEvent): void;
+  onWarning(w: SessionWarning): void;
+  /** Peers learned from peers (PEX). */
+  onPexPeers(addresses: readonly PeerAddress[]): void;
+  /** BEP 5: a peer told us its DHT port. */
+  onDhtPort(address: PeerAddress): void;
 }
 
 export interface TorrentDeps {
-  readonly clock: Clock;
+  readonly clock: Scheduler;
   readonly random: Random;
-  readonly peerId: Uint8Array;
   readonly storage: TorrentStorage;
   /** Checks a complete piece against the torrent's hashes (in a worker). */
   readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<boolean>;
-  /** Ask the session to dial; it calls `attach` on success or `onDialFailed`. */
-  readonly dial: (address: PeerAddress, torrent: Torrent) => void;
-  readonly connectionBudget: ConnectionBudget;
+  /** The torrent's peers, shared with the magnet phase and every peer source. */
+  readonly peerBook: PeerBook;
   readonly globalDownload: TokenBucket;
   readonly globalUpload: TokenBucket;
-  readonly selfAddresses: readonly PeerAddress[];
   readonly listenPort: number;
+  readonly listener: TorrentListener;
   readonly chokerSettings?: Partial<ChokerSettings>;
   /** Memory for assembling pieces before hashing (default 64 MiB). */
   readonly pieceBufferBytes?: number;
 }
 
-const CONNECT_PER_TICK = 10;
 /** Memory for pieces being assembled and hashed (beyond it, blocks go straight to disk). */
 const PIECE_BUFFER_BYTES = 64 * 1024 * 1024;
 /** Whole pieces kept for serving uploads. */
@@ -68,19 +72,20 @@ const READ_CACHE_BYTES = 32 * 1024 * 1024;
 const RESUME_SAVE_INTERVAL_MS = 2_000;
 
 /**
- * One torrent's swarm: a coordinator that feeds peer messages to the picker, pipeline,
- * choker, smart-ban and storage, and turns their decisions into messages. It owns no
- * sockets; the session attaches established `PeerChannel`s and drives `tick()` once a second.
+ * One torrent's swarm: a coordinator that feeds peer messages to the picker (through the
+ * `Downloader`), the `Uploader` and the extensions, and turns their decisions into messages.
+ * It owns no sockets and dials nobody: the session's slot attaches established `PeerChannel`s,
+ * runs the peer book and the peer sources, and drives `tick()` once a second.
  */
-export class Torrent extends TypedEmitter<TorrentEvents> {
+export class Torrent {
   readonly infoHashHex: string;
   readonly picker: PiecePicker;
-  readonly peerBook: PeerBook;
   readonly peers = new Map<string, PeerLink>();
   private readonly assembler: PieceAssembler;
-  private readonly smartBan = new SmartBan();
+  private readonly downloader: Downloader;
   private readonly extensions: TorrentExtensions;
   private readonly downloadBucket: TokenBucket;
+  private readonly uploadBucket: TokenBucket;
   private readonly uploader: Uploader;
   private readonly readCache: ReadCache;
   private readonly downloadMeter: RateMeter;
@@ -89,10 +94,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private lastError: Error | null = null;
   private lastResumeSaveMs: number;
   private isResumeDirty = false;
-  private downloadedBytes = 0;
   private uploadedBytes = 0;
-  private sources: PeerSourceControl[] = [];
-  private readonly wantedBytes: number;
+  private wantedBytes: number;
+  private resumeChain: Promise<void> = Promise.resolve();
+  private readonly listener: TorrentListener;
+  /** One per torrent file (padding included), as the picker has them. */
+  private torrentFilePriorities: number[];
 
   constructor(
     readonly metainfo: Metainfo,
@@ -100,11 +107,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     private readonly deps: TorrentDeps,
     have: Bitfield,
   ) {
-    super();
     const { clock, random } = deps;
+    this.listener = deps.listener;
     this.infoHashHex = Buffer.from(metainfo.infoHash ?? metainfo.infoHashV2!.subarray(0, 20)).toString('hex');
-    const pieceLength = (p: number) =>
-      Math.min(metainfo.pieceLengthBytes, metainfo.storageLengthBytes - p * metainfo.pieceLengthBytes);
     this.picker = new PiecePicker({
       pieceCount: metainfo.pieceCount,
       pieceLengthBytes: metainfo.pieceLengthBytes,
@@ -113,29 +118,47 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       have,
       files: filePieceRanges(metainfo),
     });
-    this.picker.setFilePriorities(filePriorities(metainfo, options.files));
+    this.torrentFilePriorities = filePriorities(metainfo, options.files);
+    this.picker.setFilePriorities(this.torrentFilePriorities);
     this.picker.setSequential(options.isSequential ?? false);
-    this.wantedBytes = this.computeWantedBytes(pieceLength);
+    this.wantedBytes = this.computeWantedBytes();
     this.assembler = new PieceAssembler(
       deps.storage,
-      pieceLength,
+      (p) => this.pieceLength(p),
       deps.pieceBufferBytes ?? PIECE_BUFFER_BYTES,
     );
-    this.peerBook = new PeerBook({
-      random,
-      maxConnections: options.maxPeers ?? 50,
-      global: deps.connectionBudget,
-      selfAddresses: deps.selfAddresses,
-    });
     this.downloadBucket = new TokenBucket(clock, options.downloadLimit ?? Number.POSITIVE_INFINITY);
+    this.uploadBucket = new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY);
     this.downloadMeter = new RateMeter(clock);
     this.uploadMeter = new RateMeter(clock);
-    this.readCache = new ReadCache((p) => deps.storage.readPiece(p), pieceLength, READ_CACHE_BYTES);
+    this.downloader = new Downloader({
+      scheduler: clock,
+      metainfo,
+      picker: this.picker,
+      peerBook: deps.peerBook,
+      assembler: this.assembler,
+      storage: deps.storage,
+      verifyPiece: deps.verifyPiece,
+      buckets: [this.downloadBucket, deps.globalDownload],
+      meter: this.downloadMeter,
+      peers: () => this.peers,
+      isDownloading: () => this.state === 'downloading',
+      isActive: () => this.isActive(),
+      onPieceVerified: (piece) => this.onPieceVerified(piece),
+      onStorageError: (err) => this.fail(err),
+      onWarning: (w) => this.listener.onWarning(w),
+      onPeerEvent: (e) => this.listener.onPeer(e),
+    });
+    this.readCache = new ReadCache(
+      (p) => deps.storage.readPiece(p),
+      (p) => this.pieceLength(p),
+      READ_CACHE_BYTES,
+    );
     this.uploader = new Uploader({
       clock,
       random,
       settings: { ...DEFAULT_CHOKER_SETTINGS, ...deps.chokerSettings },
-      buckets: [new TokenBucket(clock, options.uploadLimit ?? Number.POSITIVE_INFINITY), deps.globalUpload],
+      buckets: [this.uploadBucket, deps.globalUpload],
       meter: this.uploadMeter,
       pieces: this.readCache,
       isAttached: (link) => this.peers.get(link.id) === link,
@@ -148,23 +171,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       onStorageError: (err) => this.fail(asStorageError(err)),
     });
     this.lastResumeSaveMs = clock.now();
-    this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (_link, addresses) => {
-      for (const a of addresses) this.addPeer(a, 'pex');
-    });
-    for (const p of options.peers ?? []) {
-      const a = parseHostPort(p);
-      if (a) this.addPeer(a, 'manual');
-    }
+    this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (_link, addresses) =>
+      this.listener.onPexPeers(addresses),
+    );
   }
 
   // ---- lifecycle ------------------------------------------------------------------------
 
-  /** Begin: seeding or downloading per the verified pieces; starts peer sources. */
-  start(sources: PeerSourceControl[]): void {
-    this.sources = sources;
+  /** Begin: seeding or downloading per the verified pieces. */
+  start(): void {
     this.state = this.picker.isComplete() ? 'seeding' : 'downloading';
-    for (const s of sources) s.start();
-    if (this.state === 'seeding') this.emit('done');
+    if (this.state === 'seeding') this.listener.onDone();
     this.tick();
   }
 
@@ -176,16 +193,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.picker.isComplete();
   }
 
-  /** Stop: tell trackers, close peers, save resume data. Bounded by the trackers' stop timeout. */
+  /** Stop: close peers, save resume data, close storage. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    if (this.requestRetry) clearTimeout(this.requestRetry);
-    const stopping = Promise.allSettled(this.sources.map((s) => s.stop()));
+    this.downloader.stopRequesting();
     for (const link of [...this.peers.values()]) link.channel.close('shutdown');
     this.assembler.releaseAll();
     await this.saveResume();
-    await stopping;
     await this.deps.storage.close();
   }
 
@@ -195,34 +210,43 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.state = 'error';
     this.lastError = err;
     for (const link of [...this.peers.values()]) link.channel.close(`torrent paused: ${err.message}`);
-    this.emit('error', err);
+    this.listener.onError(err);
+  }
+
+  // ---- control ----------------------------------------------------------------------------
+
+  /** Change one file's priority (0 skips it); the wanted size and interest follow. */
+  async setFilePriority(fileIndex: number, priority: FilePriority): Promise<void> {
+    const priorities = this.filePriorities();
+    if (fileIndex < 0 || fileIndex >= priorities.length)
+      throw new RangeError(`file ${fileIndex} does not exist (the torrent has ${priorities.length} files)`);
+    priorities[fileIndex] = priority;
+    await this.deps.storage.setFilePriority(this.storageFileIndex(fileIndex), priority);
+    this.torrentFilePriorities = this.expandPriorities(priorities);
+    this.picker.setFilePriorities(this.torrentFilePriorities);
+    this.wantedBytes = this.computeWantedBytes();
+    if (this.state === 'seeding' && !this.picker.isComplete()) this.state = 'downloading';
+    for (const link of this.peers.values()) this.updateInterest(link);
+  }
+
+  /** Per-file priorities in `peerdrop info` order (padding files skipped). */
+  filePriorities(): FilePriority[] {
+    return this.userFiles().map((i) => (this.torrentFilePriorities[i] ?? 0) as FilePriority);
+  }
+
+  /** Per-torrent limits in bytes/s (Infinity: unlimited). */
+  setLimits(limits: { readonly downloadBps?: number; readonly uploadBps?: number }): void {
+    if (limits.downloadBps !== undefined) this.downloadBucket.setRate(limits.downloadBps);
+    if (limits.uploadBps !== undefined) this.uploadBucket.setRate(limits.uploadBps);
   }
 
   // ---- peers ------------------------------------------------------------------------------
 
-  /** A peer address learned from any source. */
-  addPeer(address: PeerAddress, source: PeerSource): void {
-    this.peerBook.add(address, source, this.deps.clock.now());
-  }
-
-  /** Whether an incoming connection from `address` may be attached (limits, bans). */
-  acceptIncoming(address: PeerAddress): boolean {
-    return this.isActive() && this.peerBook.acceptIncoming(address, this.deps.clock.now());
-  }
-
-  /** The session dialled `address` for us and the handshake failed. */
-  onDialFailed(address: PeerAddress): void {
-    this.peerBook.onConnectFailed(address, this.deps.clock.now());
-  }
-
   /** An established connection (handshake verified) joins the swarm. */
   attach(channel: PeerChannel, replay: readonly Message[] = []): void {
     const now = this.deps.clock.now();
-    const address = { host: channel.remoteHost, port: channel.remotePort };
-    if (!channel.isIncoming) this.peerBook.onConnected(address);
     if (!this.isActive()) {
       channel.close('torrent not active');
-      this.peerBook.onDisconnected(address, now);
       return;
     }
     const link = new PeerLink(
@@ -247,23 +271,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       onClose: (reason) => this.detach(link, reason),
     });
     link.extended = channel.peerExtended;
-    this.emit('peer', { kind: 'connected', address: link.id, client: clientName(channel.peerId) });
+    this.listener.onPeer({ kind: 'connected', address: link.id, client: clientName(channel.peerId) });
     for (const m of replay) this.onMessage(link, m);
   }
 
   private detach(link: PeerLink, reason: string): void {
     if (this.peers.get(link.id) !== link) return;
     this.peers.delete(link.id);
-    for (const b of this.picker.onPeerLeft(link.id)) void b;
-    link.pipeline.clear();
+    this.downloader.onPeerLeft(link);
     link.uploadQueue.length = 0;
-    this.peerBook.onDisconnected(
-      { host: link.channel.remoteHost, port: link.channel.remotePort },
-      this.deps.clock.now(),
-    );
-    this.smartBan.forgetPeer(link.id);
     if (link.unchokedSinceMs !== null) this.uploader.invalidate(); // free slot: re-run the choker
-    this.emit('peer', { kind: 'disconnected', address: link.id, reason });
+    this.listener.onPeer({ kind: 'disconnected', address: link.id, reason });
   }
 
   // ---- messages ---------------------------------------------------------------------------
@@ -272,25 +290,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (!this.isActive()) return;
     switch (m.id) {
       case MsgId.KeepAlive:
-      case MsgId.Port:
       case MsgId.Suggest:
         return;
+      case MsgId.Port:
+        this.listener.onDhtPort({ host: link.channel.remoteHost, port: m.port });
+        return;
       case MsgId.Choke:
-        link.peerChoking = true;
         // BEP 6: with the fast extension, a choke does not cancel requests; rejects will follow.
-        if (!link.channel.isFast) this.returnRequests(link, link.pipeline.clear());
+        if (!link.channel.isFast) this.downloader.returnRequests(link, link.pipeline.clear());
         return;
       case MsgId.Unchoke:
-        link.peerChoking = false;
-        this.requestBlocks(link);
+        this.downloader.requestBlocks(link);
         return;
       case MsgId.Interested:
-        link.peerInterested = true;
         if (link.amChoking) this.uploader.invalidate();
         this.uploader.maybeRechoke([...this.peers.values()]);
         return;
       case MsgId.NotInterested:
-        link.peerInterested = false;
         return;
       case MsgId.Have:
         return this.onHave(link, m.piece);
@@ -309,16 +325,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case MsgId.Cancel:
         return this.uploader.onCancel(link, m);
       case MsgId.Reject:
-        link.pipeline.onRequestCancelled(m);
-        this.picker.cancelRequest(link.id, m);
-        this.requestBlocks(link);
-        return;
+        return this.downloader.onReject(link, m);
       case MsgId.AllowedFast:
         if (m.piece < this.metainfo.pieceCount) link.allowedFast.add(m.piece);
-        if (link.peerChoking) this.requestBlocks(link);
+        if (link.peerChoking) this.downloader.requestBlocks(link);
         return;
       case MsgId.Piece:
-        return this.onBlock(link, m.piece, m.offset, m.data);
+        return this.downloader.onBlock(link, m.piece, m.offset, m.data);
       case MsgId.HashRequest:
         // BEP 52: a hash request MUST get 'hashes' or 'hash reject'. We do not serve merkle
         // proofs yet (peers with the .torrent have the piece layers already), so we reject.
@@ -355,11 +368,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private updateInterest(link: PeerLink): void {
     const want = !this.picker.isComplete() && this.peerHasWanted(link);
     if (want !== link.amInterested) {
-      link.amInterested = want;
       if (want) link.channel.interested();
       else link.channel.notInterested();
     }
-    if (want) this.requestBlocks(link);
+    if (want) this.downloader.requestBlocks(link);
   }
 
   private peerHasWanted(link: PeerLink): boolean {
@@ -372,181 +384,31 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return false;
   }
 
-  // ---- downloading ------------------------------------------------------------------------
+  // ---- pieces -----------------------------------------------------------------------------
 
-  private requestBlocks(link: PeerLink): void {
-    if (this.state !== 'downloading' || !link.amInterested) return;
-    if (link.peerChoking && link.allowedFast.size === 0) return;
-    let want = link.pipeline.wanted();
-    if (want <= 0) return;
-    // Download limit: each request spends its bytes up front, so what we ask for is what arrives.
-    const budget = Math.min(this.downloadBucket.available(), this.deps.globalDownload.available());
-    want = Math.min(want, Math.floor(budget / 16384));
-    if (want <= 0) {
-      this.retryRequestsLater();
-      return;
-    }
-    const peerHas = link.hasAll
-      ? this.fullBitfield()
-      : (link.bitfield ?? new Bitfield(this.metainfo.pieceCount));
-    const blocks = this.picker.pickBlocks(link.id, peerHas, want, {
-      isChoked: link.peerChoking,
-      allowedFast: link.allowedFast,
-      onSteal: (victim, block) => this.cancelAt(victim, block),
-    });
-    for (const b of blocks) {
-      if (!link.channel.request({ piece: pieceIndex(b.piece), offset: b.offset, length: b.length })) {
-        this.picker.cancelRequest(link.id, b);
-        continue;
-      }
-      this.downloadBucket.charge(b.length);
-      this.deps.globalDownload.charge(b.length);
-      link.pipeline.onRequestSent(b);
-    }
-  }
-
-  private requestRetry: ReturnType<typeof setTimeout> | null = null;
-
-  /** The download limit is spent: ask again when a block's worth of tokens is back (one timer per torrent). */
-  private retryRequestsLater(): void {
-    if (this.requestRetry) return;
-    const waitMs = Math.max(this.downloadBucket.waitFor(16384), this.deps.globalDownload.waitFor(16384), 1);
-    this.requestRetry = setTimeout(() => {
-      this.requestRetry = null;
-      for (const link of this.peers.values()) this.requestBlocks(link);
-    }, waitMs);
-    this.requestRetry.unref();
-  }
-
-  private fullBitfieldCache: Bitfield | null = null;
-  private fullBitfield(): Bitfield {
-    this.fullBitfieldCache ??= Bitfield.full(this.metainfo.pieceCount);
-    return this.fullBitfieldCache;
-  }
-
-  /** Withdraw a request from a peer (endgame duplicate arrived elsewhere, or the block was stolen). */
-  private cancelAt(peer: string, block: SwarmBlockRef): void {
-    const other = this.peers.get(peer);
-    if (!other) return;
-    other.pipeline.onRequestCancelled(block);
-    other.channel.cancel({ piece: pieceIndex(block.piece), offset: block.offset, length: block.length });
-  }
-
-  private returnRequests(link: PeerLink, blocks: readonly SwarmBlockRef[]): void {
-    for (const b of blocks) this.picker.cancelRequest(link.id, b);
-  }
-
-  private onBlock(link: PeerLink, piece: number, offset: number, data: Uint8Array): void {
-    const now = this.deps.clock.now();
-    const block = { piece: pieceIndex(piece), offset, length: data.length };
-    link.pipeline.onBlockReceived(block);
-    link.lastBlockAtMs = now;
-    link.downloadMeter.add(data.length);
-    this.downloadMeter.add(data.length);
-    this.downloadedBytes += data.length;
-    if (piece >= this.metainfo.pieceCount || this.picker.hasPiece(piece)) {
-      this.requestBlocks(link);
-      return;
-    }
-    const receipt = this.picker.onBlockReceived(link.id, block);
-    for (const c of receipt.cancels) this.cancelAt(c.peer, c.block);
-    if (receipt.isNew) {
-      // Copy: the wire buffer may be reused; the assembler keeps its own piece buffer.
-      this.assembler.addBlock(piece, offset, data).then(
-        () => {
-          this.picker.onBlockWritten(block);
-          if (receipt.isPieceComplete) void this.completePiece(piece);
-        },
-        (err: unknown) => this.fail(asStorageError(err)),
-      );
-    }
-    this.requestBlocks(link);
-  }
-
-  private async completePiece(piece: number): Promise<void> {
-    try {
-      const data = await this.assembler.pieceData(piece);
-      const ok = await this.deps.verifyPiece(piece, data);
-      if (!this.isActive()) return;
-      if (!ok) return this.onPieceFailed(piece, data); // releases the piece itself
-      if (this.assembler.isBuffered(piece)) await this.deps.storage.writePiece(piece, data);
-      if (!this.isActive()) return;
-      this.onPieceVerified(piece, data);
-      this.assembler.release(piece); // after: the buffer goes back to the pool for reuse
-    } catch (err) {
-      this.assembler.release(piece);
-      this.fail(asStorageError(err));
-    }
-  }
-
-  private onPieceVerified(piece: number, data: Uint8Array): void {
-    const senders = this.picker.blockSenders(piece);
-    this.picker.onPieceVerified(piece);
+  private onPieceVerified(piece: number): void {
     this.isResumeDirty = true;
-    for (const verdict of this.smartBan.onPiecePassed(piece, data))
-      this.banPeer(verdict.peer, verdict.pieces, verdict.blockOffsets);
-    for (const s of new Set(senders)) {
-      const link = s === undefined ? undefined : this.peers.get(s);
-      if (link)
-        this.peerBook.recordUseful(
-          { host: link.channel.remoteHost, port: link.channel.remotePort },
-          data.length,
-        );
-    }
     for (const link of this.peers.values()) link.channel.have(piece);
-    this.emit('piece', piece);
+    this.listener.onPiece(piece);
     if (this.picker.isComplete()) this.onComplete();
-  }
-
-  private onPieceFailed(piece: number, data: Uint8Array): void {
-    const senders = this.picker.blockSenders(piece);
-    const culprits = this.picker.onPieceFailed(piece);
-    for (const id of culprits) {
-      const link = this.peers.get(id);
-      if (link) {
-        link.corruptPieces++;
-        this.peerBook.recordCorrupt({ host: link.channel.remoteHost, port: link.channel.remotePort });
-      }
-    }
-    for (const verdict of this.smartBan.onPieceFailed(piece, data, senders)) {
-      this.banPeer(verdict.peer, verdict.pieces, verdict.blockOffsets);
-    }
-    this.emit('warning', `piece ${piece} failed its hash check; re-downloading`);
-    for (const link of this.peers.values()) this.requestBlocks(link);
-    this.assembler.release(piece); // last: smart-ban has hashed the blocks
-  }
-
-  private banPeer(id: string, pieces: readonly number[], offsets: readonly number[]): void {
-    const link = this.peers.get(id);
-    const address = link
-      ? { host: link.channel.remoteHost, port: link.channel.remotePort }
-      : parseHostPort(id);
-    if (!address) return;
-    const detail = `sent corrupt data in piece(s) ${pieces.join(',')} at block offsets ${offsets.join(',')}`;
-    this.peerBook.ban(address, { reason: 'corrupt-data', atMs: this.deps.clock.now(), pieces, detail });
-    link?.channel.close(`banned: ${detail}`);
-    this.emit('peer', { kind: 'banned', address: id, reason: detail });
   }
 
   private onComplete(): void {
     if (this.state !== 'downloading') return;
     this.state = 'seeding';
-    for (const s of this.sources) s.completed();
+    this.downloader.stopRequesting();
     for (const link of this.peers.values()) {
       link.pipeline.clear();
-      if (link.amInterested) {
-        link.amInterested = false;
-        link.channel.notInterested();
-      }
+      if (link.amInterested) link.channel.notInterested();
     }
     this.uploader.invalidate();
     void this.saveResume();
-    this.emit('done');
+    this.listener.onDone();
   }
 
   // ---- periodic work ----------------------------------------------------------------------
 
-  /** Once a second from the session: choker, timeouts, new connections, PEX, resume, progress. */
+  /** Once a second from the session: choker, timeouts, PEX, resume, progress. */
   tick(): void {
     if (!this.isActive()) return;
     const now = this.deps.clock.now();
@@ -554,17 +416,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     for (const link of this.peers.values()) {
       if (link.amInterested) this.updateInterest(link);
       const { timedOut } = link.pipeline.expire();
-      this.returnRequests(link, timedOut);
-      this.requestBlocks(link);
+      this.downloader.returnRequests(link, timedOut);
+      this.downloader.requestBlocks(link);
       this.uploader.pump(link);
       this.extensions.maybeSendPex(link, this.peers.values(), now);
     }
-    for (const address of this.peerBook.nextToConnect(now, CONNECT_PER_TICK)) this.deps.dial(address, this);
     if (this.isResumeDirty && now - this.lastResumeSaveMs >= RESUME_SAVE_INTERVAL_MS) void this.saveResume();
-    this.emit('progress', this.status());
+    this.listener.onProgress(this.status());
   }
-
-  private resumeChain: Promise<void> = Promise.resolve();
 
   /** Saves are serialized: a save on completion and one on stop must not race on the same file. */
   private saveResume(): Promise<void> {
@@ -573,7 +432,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const have = this.picker.haveBitfield().clone();
     this.resumeChain = this.resumeChain.then(() =>
       this.deps.storage.saveResume(have).catch((err: unknown) => {
-        this.emit('warning', `could not save resume data: ${errorMessage(err)}`);
+        this.listener.onWarning(
+          warning('RESUME_SAVE_FAILED', `could not save resume data: ${errorMessage(err)}`),
+        );
       }),
     );
     return this.resumeChain;
@@ -594,7 +455,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       progress: this.wantedBytes === 0 ? 1 : verifiedBytes / this.wantedBytes,
       wantedBytes: this.wantedBytes,
       verifiedBytes,
-      downloadedBytes: this.downloadedBytes,
+      downloadedBytes: this.downloader.downloadedBytes,
       uploadedBytes: this.uploadedBytes,
       downloadRate,
       uploadRate: this.uploadMeter.rate(),
@@ -605,11 +466,28 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     };
   }
 
+  /** Every connected peer, for displays and the API. */
+  peerInfos(): PeerInfo[] {
+    const pieceCount = this.metainfo.pieceCount;
+    return [...this.peers.values()].map((l) => ({
+      address: l.id,
+      client: clientName(l.channel.peerId),
+      isIncoming: l.channel.isIncoming,
+      progress: l.hasAll ? 1 : pieceCount === 0 ? 0 : (l.bitfield?.count ?? 0) / pieceCount,
+      downloadRate: l.downloadMeter.rate(),
+      uploadRate: l.uploadMeter.rate(),
+      amChoking: l.amChoking,
+      amInterested: l.amInterested,
+      peerChoking: l.peerChoking,
+      peerInterested: l.peerInterested,
+    }));
+  }
+
   /** Numbers for tracker announces: `left` counts only wanted data still missing. */
   trackerStats(): { uploaded: number; downloaded: number; left: number } {
     return {
       uploaded: this.uploadedBytes,
-      downloaded: this.downloadedBytes,
+      downloaded: this.downloader.downloadedBytes,
       left: Math.max(0, this.wantedBytes - this.verifiedWantedBytes()),
     };
   }
@@ -619,10 +497,28 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return Math.min(m.pieceLengthBytes, m.storageLengthBytes - piece * m.pieceLengthBytes);
   }
 
-  private computeWantedBytes(pieceLength: (p: number) => number): number {
+  /** Indices in the torrent's file list of the files users see (padding skipped). */
+  private userFiles(): number[] {
+    const out: number[] = [];
+    for (const [i, f] of this.metainfo.files.entries()) if (!f.attributes.isPadding) out.push(i);
+    return out;
+  }
+
+  private storageFileIndex(userIndex: number): number {
+    return this.userFiles()[userIndex]!;
+  }
+
+  /** User-order priorities to one per torrent file (padding files get 0). */
+  private expandPriorities(priorities: readonly FilePriority[]): FilePriority[] {
+    const out: FilePriority[] = this.metainfo.files.map(() => 0);
+    for (const [k, i] of this.userFiles().entries()) out[i] = priorities[k] ?? 0;
+    return out;
+  }
+
+  private computeWantedBytes(): number {
     let total = 0;
     for (let p = 0; p < this.metainfo.pieceCount; p++)
-      if (this.picker.piecePriority(p) > 0 || this.picker.hasPiece(p)) total += pieceLength(p);
+      if (this.picker.piecePriority(p) > 0 || this.picker.hasPiece(p)) total += this.pieceLength(p);
     return total;
   }
 

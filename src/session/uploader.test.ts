@@ -38,6 +38,10 @@ function fakeChannel() {
     remoteHost: '127.0.0.1',
     remotePort: 6881,
     isWritable: true,
+    amChoking: true,
+    amInterested: false,
+    peerChoking: true,
+    peerInterested: false,
     sendPiece: (piece: number, offset: number, data: Uint8Array) => {
       sent.push({ piece, offset, data });
       return true;
@@ -59,7 +63,7 @@ function setup() {
     new RateMeter(clock),
     0,
   );
-  link.amChoking = false;
+  channel.amChoking = false;
   const uploader = new Uploader({
     clock,
     random: seededRandom(1),
@@ -120,15 +124,15 @@ test('waits for backpressure and resumes on pump', async () => {
 });
 
 test('a peer choked while its piece is read gets nothing, and a cancelled block is not sent', async () => {
-  const { disk, sent, link, uploader } = setup();
+  const { disk, sent, channel, link, uploader } = setup();
   uploader.onRequest(link, block(3, 0));
   uploader.onRequest(link, block(3, 16384));
   uploader.onCancel(link, block(3, 16384));
-  link.amChoking = true;
+  channel.amChoking = true;
   disk.finish(3);
   await tick();
   assert.equal(sent.length, 0);
-  link.amChoking = false;
+  channel.amChoking = false;
   uploader.pump(link);
   assert.deepEqual(
     sent.map((s) => s.offset),

@@ -1,6 +1,6 @@
 import { type ChokerSettings, chooseUnchoked } from '../swarm/choker.js';
 import type { RateMeter } from '../swarm/rate-meter.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler } from '../util/clock.js';
 import type { Random } from '../util/random.js';
 import type { TokenBucket } from '../util/token-bucket.js';
 import type { BlockRef } from '../wire/messages.js';
@@ -30,7 +30,7 @@ export interface PieceSource {
 }
 
 export interface UploaderDeps {
-  readonly clock: Clock;
+  readonly clock: Scheduler;
   readonly random: Random;
   readonly settings: ChokerSettings;
   /** The torrent's bucket first, then the session's: a block waits for both. */
@@ -107,10 +107,10 @@ export class Uploader {
       const waitMs = this.tokenWaitMs(next.length);
       if (waitMs > 0) {
         link.isUploadWaiting = true;
-        setTimeout(() => {
+        this.deps.clock.setTimer(waitMs, () => {
           link.isUploadWaiting = false;
           this.pump(link);
-        }, waitMs).unref();
+        });
         return;
       }
       link.uploadQueue.shift();
@@ -202,11 +202,9 @@ export class Uploader {
     for (const link of links) {
       const unchoke = decision.unchoke.has(link.id);
       if (unchoke && link.amChoking) {
-        link.amChoking = false;
         link.unchokedSinceMs = now;
         link.channel.unchoke();
       } else if (!unchoke && !link.amChoking) {
-        link.amChoking = true;
         link.unchokedSinceMs = null;
         link.lastUnchokeEndedMs = now;
         link.channel.choke(); // the wire layer rejects (fast) or drops the peer's pending requests

@@ -55,7 +55,7 @@ export type ResumeLoad =
 const MAGIC = new TextEncoder().encode('PDRESUM1');
 const HEADER_BYTES = MAGIC.length + 20;
 /** A resume file is small (a bit per piece, a few numbers per file): refuse anything huge. */
-const MAX_RESUME_BYTES = 64 * 1024 * 1024;
+export const MAX_RESUME_BYTES = 64 * 1024 * 1024;
 
 /** Encode a resume record (pure). */
 export function encodeResume(data: ResumeData, map: FileMap, codec: ResumeCodec): Uint8Array {

@@ -2,7 +2,7 @@ import type { PeerAddress } from '../util/ip.js';
 import type { Random } from '../util/random.js';
 
 /** Where we learned of a peer. */
-export type PeerSource = 'tracker' | 'dht' | 'pex' | 'lsd' | 'incoming' | 'manual';
+export type PeerOrigin = 'tracker' | 'dht' | 'pex' | 'lsd' | 'incoming' | 'manual';
 
 export type { PeerAddress };
 
@@ -20,7 +20,7 @@ export interface BanEvidence {
 export interface PeerRecord {
   readonly key: string;
   readonly address: PeerAddress;
-  readonly sources: Set<PeerSource>;
+  readonly sources: Set<PeerOrigin>;
   state: 'idle' | 'connecting' | 'connected';
   /** Consecutive failed connection attempts (reset on success). */
   failures: number;
@@ -119,7 +119,7 @@ export class PeerBook {
   }
 
   /** Learn an address. Returns false for self, banned, invalid, or (when full) dropped ones. */
-  add(address: PeerAddress, source: PeerSource, nowMs: number): boolean {
+  add(address: PeerAddress, source: PeerOrigin, nowMs: number): boolean {
     if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) return false;
     const key = peerKey(address);
     if (this.self.has(key) || this.isBanned(address)) return false;
