@@ -1,17 +1,20 @@
-import { type Clock, systemClock } from '../../util/clock.js';
+import type { CancelTimer, Clock, Scheduler } from '../../util/clock.js';
 import { mathRandom, type Random } from '../../util/random.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { TrackerError } from '../errors.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResponse } from '../protocol/announce.js';
 import type { PeerAddress } from '../protocol/compact.js';
 import { DEFAULT_SCHEDULE, type ScheduleOptions, type TrackerAnnounceState } from './announce-state.js';
+import { schedulerFrom } from './scheduling.js';
 import { TrackerTiers } from './tiers.js';
 import { DefaultTrackerTransport, isSupportedTrackerUrl, type TrackerTransport } from './transport.js';
 
 /**
  * The trackers of one torrent. Decisions (who, when, which event) live in the pure
  * `TrackerTiers` / `TrackerAnnounceState`; this class only turns them into transport calls
- * and events, and keeps one timer for the next due announce.
+ * and events, and keeps one timer for the next due announce. Every timer (the upkeep timer, the
+ * per-announce timeout, the bound on `stop()`) runs on the injected `Scheduler`, so a whole
+ * client runs on virtual time in tests and simulations.
  */
 export interface TrackerStats {
   uploaded: number;
@@ -35,6 +38,9 @@ export interface TrackerClientOptions {
   /** BEP 12 tiers (`announce-list`, or `[[announce]]`). Unsupported schemes are ignored. */
   announceTiers: readonly (readonly string[])[];
   getStats(): TrackerStats;
+  /** Timers and time (default the event loop's); a `VirtualScheduler` in tests and simulations. */
+  scheduler?: Scheduler;
+  /** @deprecated Pass `scheduler`; a Scheduler passed here is used as one. */
   clock?: Clock;
   random?: Random;
   /** Share one across torrents; if omitted the client makes one and closes it on `stop()`. */
@@ -44,11 +50,11 @@ export interface TrackerClientOptions {
   /** A random u32 sent as `key`. */
   key?: number;
   schedule?: Partial<ScheduleOptions>;
-  /** Total time `stop()` waits for `stopped` announces (default 1500 ms). */
+  /** Total time `stop()` waits for `stopped` announces (default 1500 ms, on the scheduler). */
   stopTimeoutMs?: number;
   /** Per-announce timeout for the whole exchange (default 30 s). */
   announceTimeoutMs?: number;
-  /** False: no timers; the owner calls `upkeep()` (tests on a ManualClock, simulations). */
+  /** False: no upkeep timer; the owner calls `upkeep()` (announce timeouts still run on the scheduler). */
   autoUpkeep?: boolean;
   onPeers?: TrackerClientEvents['peers'];
   onError?: TrackerClientEvents['error'];
@@ -68,11 +74,11 @@ export interface TrackerSummary {
 
 export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
   private readonly tiers: TrackerTiers;
-  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
   private readonly transport: TrackerTransport;
   private readonly ownsTransport: boolean;
   private readonly inFlight = new Map<TrackerAnnounceState, AbortController>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private cancelTimer: CancelTimer | undefined;
   private isRunning = false;
   private isStopped = false;
 
@@ -80,7 +86,7 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
     super();
     if (options.infoHash.length !== 20) throw new RangeError('infoHash must be 20 bytes');
     if (options.peerId.length !== 20) throw new RangeError('peerId must be 20 bytes');
-    this.clock = options.clock ?? systemClock;
+    this.scheduler = schedulerFrom(options);
     const tierUrls = options.announceTiers.map((t) => t.filter(isSupportedTrackerUrl));
     this.tiers = new TrackerTiers(tierUrls, options.random ?? mathRandom, {
       ...DEFAULT_SCHEDULE,
@@ -102,7 +108,7 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
 
   /** The download finished: each tracker that saw `started` gets `completed`, once. */
   completed(): void {
-    const now = this.clock.now();
+    const now = this.scheduler.now();
     for (const t of this.tiers.all()) t.markCompleted(now);
     if (this.isRunning) this.upkeep();
   }
@@ -110,7 +116,7 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
   /** Announce now where the decisions say so, then re-arm the timer. Safe to call anytime. */
   upkeep(): void {
     if (!this.isRunning) return;
-    const now = this.clock.now();
+    const now = this.scheduler.now();
     for (const t of this.tiers.dueTrackers(now)) void this.announceTo(t);
     this.arm();
   }
@@ -124,16 +130,20 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
     this.isStopped = true;
     const wasRunning = this.isRunning;
     this.isRunning = false;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     for (const c of this.inFlight.values()) c.abort();
-    // A ref'd timer (AbortSignal.timeout is unref'd): the wait is bounded and really happens.
+    // The system scheduler's timers are unref'd: the pending requests' sockets keep the process
+    // alive for the wait, and when nothing is pending there is nothing to wait for.
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.options.stopTimeoutMs ?? 1500);
+    const cancelDeadline = this.scheduler.setTimer(this.options.stopTimeoutMs ?? 1500, () =>
+      deadline.abort(),
+    );
     const targets = wasRunning ? this.tiers.all().filter((t) => t.isStartedSent) : [];
     await Promise.allSettled(
       targets.map((t) => this.transport.announce(t.url, this.buildRequest(t, 'stopped'), deadline.signal)),
     );
-    clearTimeout(timer);
+    cancelDeadline();
     if (this.ownsTransport) await this.transport.close().catch(() => {});
   }
 
@@ -195,20 +205,24 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
     const event = t.begin();
     const controller = new AbortController();
     this.inFlight.set(t, controller);
-    const timeout = AbortSignal.timeout(this.options.announceTimeoutMs ?? 30_000);
-    const signal = AbortSignal.any([controller.signal, timeout]);
+    let isTimedOut = false;
+    const cancelTimeout = this.scheduler.setTimer(this.options.announceTimeoutMs ?? 30_000, () => {
+      isTimedOut = true;
+      controller.abort();
+    });
     let res: AnnounceResponse | undefined;
     let failure: Error | undefined;
     try {
-      res = await this.transport.announce(t.url, this.buildRequest(t, event), signal);
+      res = await this.transport.announce(t.url, this.buildRequest(t, event), controller.signal);
     } catch (err) {
-      failure = timeout.aborted
+      failure = isTimedOut
         ? new TrackerError('TRACKER_TIMEOUT', 'announce timed out', { cause: err })
         : asError(err);
     }
+    cancelTimeout();
     this.inFlight.delete(t);
     if (!this.isRunning) return;
-    const now = this.clock.now();
+    const now = this.scheduler.now();
     if (res) {
       t.onSuccess(now, event, res);
       this.tiers.promote(t);
@@ -224,12 +238,16 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
 
   private arm(): void {
     if (this.options.autoUpkeep === false || !this.isRunning) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const next = this.tiers.nextDueAtMs();
     if (next === undefined) return;
-    this.timer = setTimeout(() => this.upkeep(), Math.max(0, next - this.clock.now()) + 5);
-    this.timer.unref?.();
+    // Exactly at the due time: a timer that fires a little early (event-loop rounding) finds
+    // nothing due and re-arms for the remainder.
+    this.cancelTimer = this.scheduler.setTimer(next - this.scheduler.now(), () => {
+      this.cancelTimer = undefined;
+      this.upkeep();
+    });
   }
 }
 

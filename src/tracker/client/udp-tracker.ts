@@ -107,6 +107,11 @@ export class UdpTrackerCore {
     return this.pending.size;
   }
 
+  /** Whether a request is waiting for this transaction id (a shared UDP port routes by it). */
+  hasTransaction(transactionId: number): boolean {
+    return this.pending.has(transactionId);
+  }
+
   /** The earliest retransmission deadline, for the adapter's timer. */
   nextDeadlineMs(): number | undefined {
     let next: number | undefined;

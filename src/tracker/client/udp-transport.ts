@@ -1,27 +1,40 @@
 import { lookup } from 'node:dns/promises';
 import { bindUdp, type UdpSocket } from '../../net/udp.js';
-import type { Clock } from '../../util/clock.js';
-import { systemClock } from '../../util/clock.js';
+import type { MuxRegistration, UdpMux } from '../../net/udp-mux.js';
+import type { CancelTimer, Clock, Scheduler } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
 import { TrackerError } from '../errors.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats } from '../protocol/announce.js';
 import { ipFamily, parseIpv6 } from '../protocol/compact.js';
 import { urlDataOf } from '../protocol/udp.js';
+import { schedulerFrom } from './scheduling.js';
 import { type UdpTarget, UdpTrackerCore } from './udp-tracker.js';
 
 /**
- * The I/O edge of the UDP tracker client: resolves `udp://host:port/…` (IPv4 or IPv6), owns
- * one udp4 and one udp6 socket (bound lazily), feeds datagrams to `UdpTrackerCore` and runs
- * its `upkeep()` from a single timer. Share one instance across torrents.
+ * The I/O edge of the UDP tracker client: resolves `udp://host:port/…` (IPv4 or IPv6), feeds
+ * datagrams to `UdpTrackerCore` and runs its `upkeep()` from a single scheduler timer. Share one
+ * instance across torrents.
+ *
+ * Two ways to reach the network:
+ *  - with `mux`, requests leave from the session's shared UDP port and the mux hands back the
+ *    replies whose transaction id the core is waiting for (BEP 15 ids are random 32-bit values,
+ *    so the DHT and uTP on the same port never see them, and a spoofer must guess one);
+ *  - without, it binds its own udp4 / udp6 socket lazily (`peerdrop get` without a session
+ *    port, tests), and closes them on `close()`.
  */
 export interface UdpTransportOptions {
+  /** Timers (retransmissions) and time; default the event loop's. */
+  scheduler?: Scheduler;
+  /** @deprecated Pass `scheduler`; a Scheduler passed here is used as one. */
   clock?: Clock;
   random?: Random;
   baseTimeoutMs?: number;
   maxRetries?: number;
   connectionIdTtlMs?: number;
   maxPeers?: number;
-  /** Local addresses to bind (default all interfaces); tests use 127.0.0.1 / ::1. */
+  /** The shared UDP port (not closed by `close()`: its owner closes it). */
+  mux?: UdpMux;
+  /** Standalone mode: local addresses to bind (default all interfaces); tests use 127.0.0.1 / ::1. */
   bindHost4?: string;
   bindHost6?: string;
 }
@@ -34,15 +47,16 @@ const cryptoRandom: Random = {
 export class UdpTrackerTransport {
   private readonly core: UdpTrackerCore;
   private readonly sockets = new Map<4 | 6, Promise<UdpSocket>>();
-  private readonly clock: Clock;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly registration: MuxRegistration | undefined;
+  private cancelTimer: CancelTimer | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
   private isClosed = false;
 
   constructor(private readonly options: UdpTransportOptions = {}) {
-    this.clock = options.clock ?? systemClock;
+    this.scheduler = schedulerFrom(options);
     this.core = new UdpTrackerCore({
-      clock: this.clock,
+      clock: this.scheduler,
       random: options.random ?? cryptoRandom,
       send: (bytes, target) => this.send(bytes, target),
       ...(options.baseTimeoutMs === undefined ? {} : { baseTimeoutMs: options.baseTimeoutMs }),
@@ -50,11 +64,14 @@ export class UdpTrackerTransport {
       ...(options.connectionIdTtlMs === undefined ? {} : { connectionIdTtlMs: options.connectionIdTtlMs }),
       ...(options.maxPeers === undefined ? {} : { maxPeers: options.maxPeers }),
     });
+    this.registration = options.mux?.register('tracker', (bytes, from) => this.receive(bytes, from), {
+      ownsTransaction: (tid) => this.core.hasTransaction(tid),
+    });
   }
 
   async announce(url: string, req: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
     const target = await this.resolve(url);
-    await this.socketFor(target.family);
+    await this.ready(target.family);
     const urlData = urlDataOf(url);
     const p = this.core.announce(target, req, urlData.length > 0 ? urlData : undefined, signal);
     this.arm();
@@ -63,15 +80,18 @@ export class UdpTrackerTransport {
 
   async scrape(url: string, infoHashes: readonly Uint8Array[], signal?: AbortSignal): Promise<ScrapeStats[]> {
     const target = await this.resolve(url);
-    await this.socketFor(target.family);
+    await this.ready(target.family);
     const p = this.core.scrape(target, infoHashes, signal);
     this.arm();
     return p.finally(() => this.arm());
   }
 
+  /** Fail what is pending and close our own sockets; a shared mux is only left. */
   async close(): Promise<void> {
     this.isClosed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.registration?.unregister();
     this.core.close();
     const sockets = await Promise.allSettled(this.sockets.values());
     await Promise.all(sockets.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
@@ -100,16 +120,24 @@ export class UdpTrackerTransport {
     }
   }
 
+  /** A way out for this family: the mux's socket, or our own (bound on first use). */
+  private async ready(family: 4 | 6): Promise<void> {
+    const mux = this.options.mux;
+    if (mux === undefined) {
+      await this.socketFor(family);
+      return;
+    }
+    if (!mux.hasFamily(family))
+      throw new TrackerError('TRACKER_NETWORK', `the shared UDP port has no IPv${family} socket`);
+  }
+
   private socketFor(family: 4 | 6): Promise<UdpSocket> {
     let p = this.sockets.get(family);
     if (!p) {
       const host = family === 4 ? this.options.bindHost4 : this.options.bindHost6;
       p = bindUdp({ type: family === 4 ? 'udp4' : 'udp6', ...(host === undefined ? {} : { host }) }).then(
         (s) => {
-          s.onMessage((bytes, from) => {
-            this.core.handleMessage(bytes, from);
-            this.arm();
-          });
+          s.onMessage((bytes, from) => this.receive(bytes, from));
           // Send errors (unreachable, etc.) surface as timeouts of the request; nothing to crash.
           s.onError(() => {});
           return s;
@@ -125,7 +153,18 @@ export class UdpTrackerTransport {
     });
   }
 
+  private receive(bytes: Uint8Array, from: { host: string; port: number }): void {
+    this.core.handleMessage(bytes, from);
+    this.arm();
+  }
+
   private send(bytes: Uint8Array, target: UdpTarget): void {
+    if (this.registration) {
+      // False only when the family has no socket, which `ready` refused already; a lost
+      // datagram is retransmitted by the core either way.
+      this.registration.send(bytes, target.host, target.port);
+      return;
+    }
     void this.sockets.get(target.family)?.then(
       (s) => s.send(bytes, target.host, target.port),
       () => {},
@@ -137,23 +176,19 @@ export class UdpTrackerTransport {
     if (this.isClosed) return;
     const next = this.core.nextDeadlineMs();
     if (next === undefined) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      this.cancelTimer?.();
+      this.cancelTimer = undefined;
       this.timerAtMs = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.timer && next >= this.timerAtMs) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.cancelTimer && next >= this.timerAtMs) return;
+    this.cancelTimer?.();
     this.timerAtMs = next;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerAtMs = Number.POSITIVE_INFINITY;
-        this.core.upkeep();
-        this.arm();
-      },
-      Math.max(0, next - this.clock.now()),
-    );
-    this.timer.unref();
+    this.cancelTimer = this.scheduler.setTimer(next - this.scheduler.now(), () => {
+      this.cancelTimer = undefined;
+      this.timerAtMs = Number.POSITIVE_INFINITY;
+      this.core.upkeep();
+      this.arm();
+    });
   }
 }
