@@ -14,13 +14,9 @@ import type { TrackerLogger } from './log.js';
 import { renderPrometheus, type StatsSnapshot, type TrackerMetrics } from './metrics.js';
 import { passkeyFromTarget } from './passkey.js';
 import type { IpRateLimiter } from './rate-limit.js';
-import {
-  normalizeRemote,
-  peerEndpoint,
-  REJECT_MESSAGES,
-  type RejectReason,
-  type SwarmRegistry,
-} from './swarm-registry.js';
+import { normalizeRemote, peerEndpoint } from './swarm-address.js';
+import type { SwarmRegistry } from './swarm-registry.js';
+import { REJECT_MESSAGES, type RejectReason } from './swarm-types.js';
 
 /**
  * HTTP tracker routes (BEP 3, 7, 23, 48) on the registry, sans-I/O: method, request target and

@@ -1,5 +1,5 @@
 import type { AnnounceEvent } from '../protocol/announce.js';
-import type { RejectReason, SwarmTotals } from './swarm-registry.js';
+import type { RejectReason, SwarmTotals } from './swarm-types.js';
 
 /**
  * Counters shared by both transports, rendered as `/stats` JSON and `/metrics` Prometheus text
@@ -16,6 +16,7 @@ const REASONS: readonly RejectReason[] = [
   'rate-limited',
   'bad-connection-id',
   'full-scrape',
+  'torrent-limit',
 ];
 
 type Counts<K extends string> = Record<K, number>;

@@ -10,7 +10,10 @@ export interface ListedPeer {
   index: number;
 }
 
-const MIN_CAPACITY = 4;
+/** First capacity: most lists of a flood-made torrent hold one peer or none. */
+const FIRST_CAPACITY = 2;
+const NO_ADDR = new Uint8Array(0);
+const NO_SEEN = new Float64Array(0);
 
 export class PeerList<P extends ListedPeer> {
   readonly peers: P[] = [];
@@ -19,9 +22,10 @@ export class PeerList<P extends ListedPeer> {
   /** Last announce time (clock ms) per slot. */
   seen: Float64Array;
 
+  /** Allocates nothing until the first push (an empty list shares two zero-length arrays). */
   constructor(readonly size: number) {
-    this.addr = new Uint8Array(size * MIN_CAPACITY);
-    this.seen = new Float64Array(MIN_CAPACITY);
+    this.addr = NO_ADDR;
+    this.seen = NO_SEEN;
   }
 
   get length(): number {
@@ -30,7 +34,7 @@ export class PeerList<P extends ListedPeer> {
 
   push(peer: P, compact: string, nowMs: number): void {
     const i = this.peers.length;
-    if (i === this.seen.length) this.resize(i * 2);
+    if (i === this.seen.length) this.resize(Math.max(FIRST_CAPACITY, i * 2));
     this.peers.push(peer);
     peer.index = i;
     this.set(i, compact, nowMs);

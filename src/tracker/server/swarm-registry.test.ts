@@ -3,13 +3,9 @@ import { test } from 'node:test';
 import { ManualClock } from '../../util/clock.js';
 import { seededRandom } from '../../util/random.js';
 import type { AnnounceEvent, AnnounceRequest } from '../protocol/announce.js';
-import {
-  type AnnounceResult,
-  type AnnounceSource,
-  peerEndpoint,
-  type RegistryOptions,
-  SwarmRegistry,
-} from './swarm-registry.js';
+import { peerEndpoint } from './swarm-address.js';
+import { SwarmRegistry } from './swarm-registry.js';
+import type { AnnounceResult, AnnounceSource, RegistryOptions } from './swarm-types.js';
 
 const HASH_A = new Uint8Array(20).fill(0xaa);
 const HASH_B = new Uint8Array(20).fill(0xbb);
@@ -140,8 +136,8 @@ test('peers that miss their announces expire and are never returned, even before
   registry.assertInvariants();
 });
 
-test('caps on peers per torrent, total peers and torrents evict the stalest', () => {
-  const { clock, registry, announce } = setup({ maxPeersPerTorrent: 3, maxPeers: 5, maxTorrents: 2 });
+test('caps on peers per torrent and total peers evict the stalest peers', () => {
+  const { clock, registry, announce } = setup({ maxPeersPerTorrent: 3, maxPeers: 5 });
   for (let i = 1; i <= 4; i++) {
     announce(req(i));
     clock.advance(1000);
@@ -159,11 +155,96 @@ test('caps on peers per torrent, total peers and torrents evict the stalest', ()
   announce(req(12, { infoHash: HASH_B })); // total cap: evicts from the stalest torrent (A)
   assert.equal(registry.totals().peers, 5);
   assert.equal(registry.swarmStats([HASH_A])[0]?.incomplete, 2);
+  assert.ok(registry.evictions >= 2);
+  registry.assertInvariants();
+});
+
+test('at the torrent cap a new info-hash is refused with a reason and tracked swarms stay', () => {
+  const { clock, registry, announce } = setup({ maxTorrents: 2, peerTimeoutMs: 120_000 });
+  announce(req(1));
+  announce(req(2, { infoHash: HASH_B }));
   const hashC = new Uint8Array(20).fill(0xcc);
-  announce(req(20, { infoHash: hashC })); // torrent cap: A is the least recently announced
+  const refused = registry.announce(req(3, { infoHash: hashC }), v4());
+  assert.equal(refused.ok, false);
+  assert.equal(!refused.ok && refused.reason, 'torrent-limit');
+  assert.match(!refused.ok ? refused.message : '', /tracker is full/);
+  assert.equal(registry.torrentLimitRejects, 1);
   assert.equal(registry.totals().torrents, 2);
-  assert.deepEqual(registry.swarmStats([HASH_A]), [null]);
-  assert.ok(registry.evictions >= 3);
+  assert.notDeepEqual(registry.swarmStats([HASH_A]), [null], 'the tracked torrent was not evicted');
+  // Known torrents still take new peers at the cap.
+  assert.equal(announce(req(4)).peers.length, 1);
+  // A torrent whose only peer stopped is gone at once, which makes room.
+  announce(req(2, { infoHash: HASH_B, event: 'stopped' }));
+  assert.equal(registry.totals().torrents, 1);
+  announce(req(3, { infoHash: hashC }));
+  // A torrent whose peers all expired (not yet swept) makes room too.
+  clock.advance(200_000);
+  announce(req(1, { event: 'none' }));
+  const hashD = new Uint8Array(20).fill(0xdd);
+  announce(req(5, { infoHash: hashD }));
+  assert.deepEqual(registry.swarmStats([hashC]), [null]);
+  registry.assertInvariants();
+});
+
+test('a torrent exists only while it has a peer; its completed count outlives it', () => {
+  const { registry, announce } = setup();
+  announce(req(1));
+  announce(req(1, { event: 'completed', left: 0 }));
+  announce(req(1, { event: 'stopped', left: 0 }));
+  assert.equal(registry.totals().torrents, 0);
+  assert.equal(registry.totals().peers, 0);
+  // A stopped for an unknown torrent or peer creates nothing.
+  announce(req(9, { infoHash: HASH_B, event: 'stopped' }));
+  assert.equal(registry.totals().torrents, 0);
+  announce(req(2));
+  assert.equal(registry.swarmStats([HASH_A])[0]?.downloaded, 1, 'BEP 48 downloaded survives');
+  registry.assertInvariants();
+});
+
+test('a solo peer becomes a listed peer when a second arrives, in either family', () => {
+  const { registry, announce } = setup();
+  announce(req(1, { left: 0 }));
+  assert.equal(announce(req(1, { event: 'none', left: 0 })).peers.length, 0, 'alone: nobody to send');
+  assert.deepEqual(registry.totals(), { torrents: 1, peers: 1, seeders: 1, leechers: 0 });
+  const six = announce(req(2), { host: '2001:db8::1', family: 6 });
+  assert.equal(six.peers.length, 0, 'an IPv6 leecher is not sent the IPv4 seeder');
+  assert.equal(six.complete, 1);
+  assert.equal(ports(announce(req(3))).length, 1, 'an IPv4 leecher gets the former solo seeder');
+  announce(req(1, { event: 'none' })); // the seeder turns leecher after leaving solo
+  assert.deepEqual(registry.totals(), { torrents: 1, peers: 3, seeders: 0, leechers: 3 });
+  registry.assertInvariants();
+});
+
+test('totals are running counters that agree with the swarms after random churn', () => {
+  const { clock, registry } = setup({ maxTorrents: 50, maxPeers: 200, maxPeersPerTorrent: 20 });
+  const rnd = seededRandom(99);
+  const events: AnnounceEvent[] = ['started', 'none', 'completed', 'stopped', 'stopped'];
+  for (let i = 0; i < 5000; i++) {
+    const h = new Uint8Array(20).fill(1 + Math.floor(rnd.next() * 80));
+    const n = Math.floor(rnd.next() * 40);
+    const fam = rnd.next() < 0.3;
+    const from: AnnounceSource = fam ? { host: `2001:db8::${n + 1}`, family: 6 } : v4(`10.0.1.${n + 1}`);
+    registry.announce(
+      req(n, {
+        infoHash: h,
+        event: events[Math.floor(rnd.next() * events.length)]!,
+        left: rnd.next() < 0.4 ? 0 : 9,
+      }),
+      from,
+    );
+    if (i % 500 === 0) {
+      clock.advance(60_000);
+      registry.sweep();
+    }
+    if (i % 250 === 0) registry.assertInvariants();
+  }
+  const t = registry.totals();
+  const stats = [...Array(80).keys()].map((k) => registry.swarmStats([new Uint8Array(20).fill(k + 1)])[0]);
+  const seeders = stats.reduce((sum, st) => sum + (st?.complete ?? 0), 0);
+  const leechers = stats.reduce((sum, st) => sum + (st?.incomplete ?? 0), 0);
+  assert.equal(t.seeders, seeders);
+  assert.equal(t.leechers, leechers);
+  assert.ok(t.torrents <= 50);
   registry.assertInvariants();
 });
 

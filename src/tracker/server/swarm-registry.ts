@@ -1,8 +1,19 @@
 import type { Clock } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
 import type { AnnounceRequest, ScrapeStats } from '../protocol/announce.js';
-import { type AddressFamily, encodeCompactPeers, formatIpv4, formatIpv6 } from '../protocol/compact.js';
+import type { AddressFamily } from '../protocol/compact.js';
 import { PeerList } from './peer-list.js';
+import { compactAddress, idKey, sameIp } from './swarm-address.js';
+import {
+  type AnnounceRejection,
+  type AnnounceResult,
+  type AnnounceSource,
+  REJECT_MESSAGES,
+  type RegistryOptions,
+  type RejectReason,
+  type SwarmPeer,
+  type SwarmTotals,
+} from './swarm-types.js';
 
 /**
  * The tracker's pure core: torrents → peers, and announce → peer list. Both transports (HTTP
@@ -17,31 +28,26 @@ import { PeerList } from './peer-list.js';
  *  - per half, `seeders` and `leechers` lists (swap-remove, each peer knows its index, compact
  *    addresses and last-seen times in contiguous typed arrays, see peer-list.ts) so a random
  *    selection never scans the swarm, never chases pointers, and a seeder is never sent seeders;
- *  - torrents themselves in least-recently-announced order, for torrent and total-peer caps.
+ *  - torrents themselves in least-recently-announced order, for the total-peer cap and expiry;
+ *  - running totals of peers and seeders, so `/stats` costs the same at any torrent count.
  *
- * Invariants: `totalPeers` equals the number of peers in all halves; a peer is in exactly one
- * of `seeders`/`leechers` of its half, at `peer.index`.
+ * Memory under a flood of random info-hashes: a torrent exists only while it has a peer (a
+ * `stopped` that empties it, an expiry or an eviction that leaves it empty removes it at once),
+ * and a torrent that has only ever had one peer holds it as `solo`, without halves, maps or
+ * lists (about 300 bytes in all); halves are made per family when a second peer arrives, and
+ * their lists grow from nothing. At `maxTorrents` an
+ * announce for a new info-hash is refused (`torrent-limit`) rather than evicting a live swarm:
+ * a flood can then delay new torrents until its own peers expire, but never push out the
+ * torrents already tracked.
+ *
+ * Invariants: `totalPeers` equals the number of peers in all halves and `totalSeeders` the
+ * seeders; a peer is in exactly one of `seeders`/`leechers` of its half, at `peer.index`;
+ * every torrent has at least one peer.
  *
  * Identity: a peer is (torrent, address family, peer id). A re-announce from another IP keeps
  * its identity only if it carries the same announce `key` (BEP 3/15 `key`); otherwise it is
  * rejected, so nobody can move or stop someone else's entry by knowing their peer id.
  */
-
-/** A peer as stored. The compact form (IP bytes + port, as a latin1 string) is built once. */
-export interface SwarmPeer {
-  /** The 20-byte peer id as a binary string (one char per byte). */
-  readonly id: string;
-  /** BEP 23 compact address: 6 (IPv4) or 18 (IPv6) bytes as a binary string. */
-  compact: string;
-  /** Announce key, or -1 when the peer sent none. */
-  key: number;
-  lastSeenMs: number;
-  isSeeder: boolean;
-  /** Counted once in `completed` (BEP 48 `downloaded`). */
-  hasCompleted: boolean;
-  /** Position in its half's `seeders` or `leechers`. */
-  index: number;
-}
 
 interface SwarmHalf {
   readonly byId: Map<string, SwarmPeer>;
@@ -51,90 +57,17 @@ interface SwarmHalf {
 
 interface Torrent {
   readonly id: string;
-  readonly v4: SwarmHalf;
-  readonly v6: SwarmHalf;
+  /**
+   * The only peer of a torrent that has never had two at once: no half, map or list exists
+   * yet (a flood of random info-hashes makes only such torrents). Non-null ⇒ both halves null.
+   */
+  solo: SwarmPeer | null;
+  /** Created with the first peer of that family once a second peer arrives. */
+  v4: SwarmHalf | null;
+  v6: SwarmHalf | null;
   /** Times completed (event=completed, once per peer). */
   completed: number;
   lastAnnounceMs: number;
-}
-
-export interface RegistryOptions {
-  readonly clock: Clock;
-  readonly random: Random;
-  /** Re-announce interval sent to clients (default 1800 s). */
-  readonly intervalSeconds?: number;
-  /** `min interval` sent to clients (default interval / 2). */
-  readonly minIntervalSeconds?: number;
-  /** A peer that has not announced for this long is gone (default 2 × interval + 60 s). */
-  readonly peerTimeoutMs?: number;
-  /** Peers returned when the client gives no `numwant` (default 50). */
-  readonly defaultNumWant?: number;
-  /** Hard cap on `numwant` (default 200). */
-  readonly maxNumWant?: number;
-  readonly maxTorrents?: number;
-  readonly maxPeersPerTorrent?: number;
-  readonly maxPeers?: number;
-  /** Only these info-hashes (20 bytes each) are tracked; null/undefined = any. */
-  readonly allowList?: Iterable<Uint8Array> | null;
-  /** Private mode: the accepted passkeys; null/undefined = public tracker. */
-  readonly passkeys?: Iterable<string> | null;
-}
-
-/** Where a request came from: the transport's view of the remote address. */
-export interface AnnounceSource {
-  /** A normalized IP literal (IPv4-mapped IPv6 already turned into IPv4). */
-  readonly host: string;
-  readonly family: AddressFamily;
-  /** Private mode: the passkey found in the URL (path or query, or BEP 41 URL data). */
-  readonly passkey?: string;
-}
-
-/** Why an announce or scrape was refused; also the metric label. */
-export type RejectReason =
-  | 'bad-request'
-  | 'not-allowed'
-  | 'unknown-passkey'
-  | 'key-mismatch'
-  | 'rate-limited'
-  | 'bad-connection-id'
-  | 'full-scrape';
-
-export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
-  'bad-request': 'malformed request',
-  'not-allowed': 'torrent is not on this tracker',
-  'unknown-passkey': 'unknown passkey',
-  'key-mismatch': 'peer id is registered from another address with another key',
-  'rate-limited': 'too many requests, slow down',
-  'bad-connection-id': 'invalid or expired connection id',
-  'full-scrape': 'full scrape is not supported; name the info_hash values',
-};
-
-export interface AnnounceResult {
-  readonly ok: true;
-  readonly intervalSeconds: number;
-  readonly minIntervalSeconds: number;
-  /** Seeders (both families). */
-  readonly complete: number;
-  /** Leechers (both families). */
-  readonly incomplete: number;
-  /** Peers of the requester's family only; never the requester; no seeders for a seeder. */
-  readonly peers: readonly SwarmPeer[];
-  /** The same peers' compact addresses back to back (6 or 18 bytes each), ready for the wire. */
-  readonly compactPeers: Uint8Array;
-  readonly family: AddressFamily;
-}
-
-export interface AnnounceRejection {
-  readonly ok: false;
-  readonly reason: RejectReason;
-  readonly message: string;
-}
-
-export interface SwarmTotals {
-  readonly torrents: number;
-  readonly peers: number;
-  readonly seeders: number;
-  readonly leechers: number;
 }
 
 const DEFAULTS = {
@@ -146,52 +79,36 @@ const DEFAULTS = {
   maxPeers: 1_000_000,
 };
 
-/** A 20-byte id as a binary string (the Map key); ~2× faster than a per-byte loop. */
-export function idKey(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
-/** Normalize a socket address: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes IPv4. */
-export function normalizeRemote(host: string): { host: string; family: AddressFamily } {
-  if (host.startsWith('::ffff:') && host.indexOf('.') > 0) return { host: host.slice(7), family: 4 };
-  return { host, family: host.includes(':') ? 6 : 4 };
-}
-
-const ipCaches = { 4: new Map<string, string | null>(), 6: new Map<string, string | null>() };
-const IP_CACHE_SIZE = 4096;
-
-/**
- * The compact form of `host:port` as a binary string, via the protocol codec; null if not an
- * IP. The IP part is cached per host text (bounded), since parsing it is most of the cost and
- * the same hosts announce again and again.
- */
-export function compactAddress(host: string, port: number, family: AddressFamily): string | null {
-  const ipCache = ipCaches[family];
-  let ip = ipCache.get(host);
-  if (ip === undefined) {
-    const bytes = encodeCompactPeers([{ host, port: 1 }], family);
-    ip = bytes.length === 0 ? null : idKey(bytes.subarray(0, bytes.length - 2));
-    if (ipCache.size >= IP_CACHE_SIZE) ipCache.clear();
-    ipCache.set(host, ip);
-  }
-  return ip === null ? null : ip + String.fromCharCode(port >> 8, port & 0xff);
-}
-
-/** The IP literal and port of a stored peer (for the dictionary model and logs). */
-export function peerEndpoint(peer: SwarmPeer): { host: string; port: number; peerId: Uint8Array } {
-  const c = peer.compact;
-  const bytes = new Uint8Array(c.length);
-  for (let i = 0; i < c.length; i++) bytes[i] = c.charCodeAt(i);
-  const n = bytes.length;
-  const host = n === 6 ? formatIpv4(bytes) : formatIpv6(bytes);
-  const peerId = new Uint8Array(20);
-  for (let i = 0; i < 20; i++) peerId[i] = peer.id.charCodeAt(i);
-  return { host, port: (bytes[n - 2]! << 8) | bytes[n - 1]!, peerId };
-}
-
 function newHalf(size: number): SwarmHalf {
   return { byId: new Map(), seeders: new PeerList(size), leechers: new PeerList(size) };
 }
+
+function halfSize(h: SwarmHalf | null): number {
+  return h === null ? 0 : h.byId.size;
+}
+
+function seedersOf(t: Torrent): number {
+  if (t.solo !== null) return t.solo.isSeeder ? 1 : 0;
+  return (t.v4?.seeders.length ?? 0) + (t.v6?.seeders.length ?? 0);
+}
+
+function leechersOf(t: Torrent): number {
+  if (t.solo !== null) return t.solo.isSeeder ? 0 : 1;
+  return (t.v4?.leechers.length ?? 0) + (t.v6?.leechers.length ?? 0);
+}
+
+function familyOf(peer: SwarmPeer): AddressFamily {
+  return peer.compact.length === 6 ? 4 : 6;
+}
+
+/** The peer with this id in this family's half (or as the torrent's solo peer). */
+function findPeer(t: Torrent, family: AddressFamily, pid: string): SwarmPeer | undefined {
+  if (t.solo !== null) return t.solo.id === pid && familyOf(t.solo) === family ? t.solo : undefined;
+  return (family === 4 ? t.v4 : t.v6)?.byId.get(pid);
+}
+
+/** `completed` counts of removed torrents remembered at most (so BEP 48 `downloaded` survives). */
+const RETIRED_COMPLETED_ENTRIES = 10_000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -205,6 +122,9 @@ function gcd(a: number, b: number): number {
 export class SwarmRegistry {
   private readonly torrents = new Map<string, Torrent>();
   private totalPeers = 0;
+  private totalSeeders = 0;
+  /** `completed` of torrents removed for being empty, least recently removed first (bounded). */
+  private readonly retiredCompleted = new Map<string, number>();
   private allowList: Set<string> | null = null;
   private passkeys: Set<string> | null = null;
   private readonly clock: Clock;
@@ -219,6 +139,8 @@ export class SwarmRegistry {
   private readonly maxPeers: number;
   /** Peers evicted to honour a cap (not expiry): an operator's signal to raise the caps. */
   evictions = 0;
+  /** Announces for new info-hashes refused at `maxTorrents`. */
+  torrentLimitRejects = 0;
 
   constructor(options: RegistryOptions) {
     this.clock = options.clock;
@@ -277,32 +199,40 @@ export class SwarmRegistry {
     const tid = idKey(req.infoHash);
     const pid = idKey(req.peerId);
     let torrent = this.torrents.get(tid);
-    const half = torrent === undefined ? undefined : from.family === 4 ? torrent.v4 : torrent.v6;
-    let peer = half?.byId.get(pid);
+    let peer = torrent === undefined ? undefined : findPeer(torrent, from.family, pid);
     const key = req.key ?? -1;
     if (peer !== undefined && peer.compact !== compact && !sameIp(peer.compact, compact)) {
       // A different IP: only the holder of the same key may move the entry (BEP 15 `key`).
       if (peer.key === -1 || peer.key !== key) return reject('key-mismatch');
     }
     if (req.event === 'stopped') {
-      if (torrent !== undefined && half !== undefined && peer !== undefined) this.removePeer(half, peer);
+      if (torrent !== undefined && peer !== undefined) {
+        this.detach(torrent, peer);
+        // The last peer left: nothing to keep (a flood of started/stopped leaves no trace).
+        if (this.peerCount(torrent) === 0) this.dropTorrent(torrent);
+      }
       return this.result(torrent, [], EMPTY, from.family);
     }
-    if (torrent === undefined) torrent = this.addTorrent(tid, now);
-    else this.touchTorrent(torrent, now);
-    const h = from.family === 4 ? torrent.v4 : torrent.v6;
+    if (torrent === undefined) {
+      const added = this.addTorrent(tid, now);
+      if (added === null) {
+        this.torrentLimitRejects++;
+        return reject('torrent-limit');
+      }
+      torrent = added;
+    } else this.touchTorrent(torrent, now);
     const isSeeder = req.left === 0;
-    if (peer === undefined) {
-      peer = this.addPeer(torrent, h, pid, compact, key, isSeeder, now);
-    } else {
-      this.refreshPeer(h, peer, compact, key, isSeeder, now);
-    }
+    if (peer === undefined) peer = this.join(torrent, from.family, pid, compact, key, isSeeder, now);
+    else if (torrent.solo === peer) this.refreshSolo(peer, compact, key, isSeeder, now);
+    else this.refreshPeer(this.halfFor(torrent, from.family), peer, compact, key, isSeeder, now);
     if (req.event === 'completed' && !peer.hasCompleted) {
       peer.hasCompleted = true;
       torrent.completed++;
     }
+    // Alone in its torrent: there is nobody to send.
+    if (torrent.solo !== null) return this.result(torrent, [], EMPTY, from.family);
     const wanted = Math.min(req.numWant ?? this.defaultNumWant, this.maxNumWant);
-    return this.select(torrent, h, peer, wanted, now, from.family);
+    return this.select(torrent, this.halfFor(torrent, from.family), peer, wanted, now, from.family);
   }
 
   /** Scrape and the co-located index: seeders, leechers, completed; null for an unknown torrent. */
@@ -310,34 +240,37 @@ export class SwarmRegistry {
     return infoHashes.map((h) => {
       const t = h.length === 20 ? this.torrents.get(idKey(h)) : undefined;
       if (t === undefined) return null;
-      const complete = t.v4.seeders.length + t.v6.seeders.length;
-      const incomplete = t.v4.leechers.length + t.v6.leechers.length;
-      return { infoHash: h, complete, incomplete, downloaded: t.completed };
+      return { infoHash: h, complete: seedersOf(t), incomplete: leechersOf(t), downloaded: t.completed };
     });
   }
 
+  /** O(1): running counters, never a walk over the torrents. */
   totals(): SwarmTotals {
-    let seeders = 0;
-    let leechers = 0;
-    for (const t of this.torrents.values()) {
-      seeders += t.v4.seeders.length + t.v6.seeders.length;
-      leechers += t.v4.leechers.length + t.v6.leechers.length;
-    }
-    return { torrents: this.torrents.size, peers: this.totalPeers, seeders, leechers };
+    const seeders = this.totalSeeders;
+    return {
+      torrents: this.torrents.size,
+      peers: this.totalPeers,
+      seeders,
+      leechers: this.totalPeers - seeders,
+    };
   }
 
   /**
-   * Drop peers that missed their announces, and torrents left empty and idle. Each half is in
+   * Drop peers that missed their announces, and the torrents they leave empty. Each half is in
    * least-recently-announced order, so this stops at the first live peer: O(expired + torrents).
    * Returns how many peers were removed.
    */
   sweep(): number {
-    const now = this.clock.now();
-    const cutoff = now - this.peerTimeoutMs;
+    const cutoff = this.clock.now() - this.peerTimeoutMs;
     let removed = 0;
-    for (const t of [...this.torrents.values()]) {
+    // Deleting the entry being visited is safe during Map iteration.
+    for (const t of this.torrents.values()) {
+      if (t.solo !== null && t.solo.lastSeenMs < cutoff) {
+        this.detach(t, t.solo);
+        removed++;
+      }
       removed += this.expireHalf(t.v4, cutoff) + this.expireHalf(t.v6, cutoff);
-      if (this.peerCount(t) === 0 && t.lastAnnounceMs < cutoff) this.torrents.delete(t.id);
+      if (this.peerCount(t) === 0) this.dropTorrent(t);
     }
     return removed;
   }
@@ -345,9 +278,18 @@ export class SwarmRegistry {
   /** Checks the invariants in the class comment (tests call it after every scenario). */
   assertInvariants(): void {
     let total = 0;
+    let seeders = 0;
     for (const t of this.torrents.values()) {
+      if (this.peerCount(t) === 0) throw new Error('an empty torrent is kept');
+      if (t.solo !== null) {
+        if (t.v4 !== null || t.v6 !== null) throw new Error('a solo torrent has halves');
+        total++;
+        if (t.solo.isSeeder) seeders++;
+      }
       for (const h of [t.v4, t.v6]) {
+        if (h === null) continue;
         total += h.byId.size;
+        seeders += h.seeders.length;
         if (h.seeders.length + h.leechers.length !== h.byId.size) throw new Error('half sizes disagree');
         for (const p of h.byId.values()) {
           const list = p.isSeeder ? h.seeders : h.leechers;
@@ -356,6 +298,8 @@ export class SwarmRegistry {
       }
     }
     if (total !== this.totalPeers) throw new Error(`totalPeers ${this.totalPeers} != ${total}`);
+    if (seeders !== this.totalSeeders) throw new Error(`totalSeeders ${this.totalSeeders} != ${seeders}`);
+    if (this.torrents.size > this.maxTorrents) throw new Error('more torrents than maxTorrents');
   }
 
   private result(
@@ -364,8 +308,8 @@ export class SwarmRegistry {
     compactPeers: Uint8Array,
     family: AddressFamily,
   ): AnnounceResult {
-    const complete = torrent === undefined ? 0 : torrent.v4.seeders.length + torrent.v6.seeders.length;
-    const incomplete = torrent === undefined ? 0 : torrent.v4.leechers.length + torrent.v6.leechers.length;
+    const complete = torrent === undefined ? 0 : seedersOf(torrent);
+    const incomplete = torrent === undefined ? 0 : leechersOf(torrent);
     return {
       ok: true,
       intervalSeconds: this.intervalSeconds,
@@ -426,17 +370,31 @@ export class SwarmRegistry {
     return this.result(torrent, peers, out.subarray(0, peers.length * size), family);
   }
 
-  private addTorrent(id: string, now: number): Torrent {
+  /**
+   * A new torrent, or null at `maxTorrents`. At the cap only a torrent whose peers have all
+   * expired (not yet swept) makes room; a live swarm is never dropped for a new info-hash.
+   */
+  private addTorrent(id: string, now: number): Torrent | null {
     if (this.torrents.size >= this.maxTorrents) {
       const stalest = this.torrents.values().next().value;
-      if (stalest !== undefined) {
-        this.evictions += this.peerCount(stalest);
-        this.dropTorrent(stalest);
-      }
+      // touchTorrent is exact to a second, so a torrent this stale has no live peer.
+      if (stalest === undefined || stalest.lastAnnounceMs >= now - this.peerTimeoutMs - 1000) return null;
+      this.dropTorrent(stalest);
     }
-    const t: Torrent = { id, v4: newHalf(6), v6: newHalf(18), completed: 0, lastAnnounceMs: now };
+    const completed = this.retiredCompleted.get(id) ?? 0;
+    if (completed > 0) this.retiredCompleted.delete(id);
+    const t: Torrent = { id, solo: null, v4: null, v6: null, completed, lastAnnounceMs: now };
     this.torrents.set(id, t);
     return t;
+  }
+
+  private halfFor(t: Torrent, family: AddressFamily): SwarmHalf {
+    if (family === 4) {
+      t.v4 ??= newHalf(6);
+      return t.v4;
+    }
+    t.v6 ??= newHalf(18);
+    return t.v6;
   }
 
   private touchTorrent(t: Torrent, now: number): void {
@@ -447,6 +405,60 @@ export class SwarmRegistry {
     t.lastAnnounceMs = now;
     this.torrents.delete(t.id);
     this.torrents.set(t.id, t);
+  }
+
+  /** A new peer: the solo peer of a new torrent, else into its family's half. */
+  private join(
+    torrent: Torrent,
+    family: AddressFamily,
+    id: string,
+    compact: string,
+    key: number,
+    isSeeder: boolean,
+    now: number,
+  ): SwarmPeer {
+    if (this.peerCount(torrent) > 0) {
+      this.unsolo(torrent);
+      return this.addPeer(torrent, this.halfFor(torrent, family), id, compact, key, isSeeder, now);
+    }
+    while (this.totalPeers >= this.maxPeers) {
+      if (!this.evictGlobal(torrent)) break;
+    }
+    const peer = newPeer(id, compact, key, isSeeder, now);
+    torrent.solo = peer;
+    this.totalPeers++;
+    if (isSeeder) this.totalSeeders++;
+    return peer;
+  }
+
+  /** A second peer arrives: the solo peer moves into its family's half. */
+  private unsolo(t: Torrent): void {
+    const p = t.solo;
+    if (p === null) return;
+    t.solo = null;
+    const h = this.halfFor(t, familyOf(p));
+    (p.isSeeder ? h.seeders : h.leechers).push(p, p.compact, p.lastSeenMs);
+    h.byId.set(p.id, p);
+  }
+
+  private refreshSolo(peer: SwarmPeer, compact: string, key: number, isSeeder: boolean, now: number): void {
+    peer.compact = compact;
+    if (key !== -1) peer.key = key;
+    peer.lastSeenMs = now;
+    if (peer.isSeeder !== isSeeder) this.totalSeeders += isSeeder ? 1 : -1;
+    peer.isSeeder = isSeeder;
+  }
+
+  /** Remove a peer from wherever it is held (solo or its half), keeping the totals true. */
+  private detach(t: Torrent, peer: SwarmPeer): void {
+    if (t.solo !== peer) {
+      const half = familyOf(peer) === 4 ? t.v4 : t.v6;
+      if (half !== null) this.removePeer(half, peer);
+      return;
+    }
+    t.solo = null;
+    this.totalPeers--;
+    if (peer.isSeeder) this.totalSeeders--;
   }
 
   private addPeer(
@@ -463,18 +475,11 @@ export class SwarmRegistry {
       if (!this.evictGlobal(torrent)) break;
     }
     const list = isSeeder ? half.seeders : half.leechers;
-    const peer: SwarmPeer = {
-      id,
-      compact,
-      key,
-      lastSeenMs: now,
-      isSeeder,
-      hasCompleted: false,
-      index: 0,
-    };
+    const peer = newPeer(id, compact, key, isSeeder, now);
     list.push(peer, compact, now);
     half.byId.set(id, peer);
     this.totalPeers++;
+    if (isSeeder) this.totalSeeders++;
     return peer;
   }
 
@@ -492,6 +497,7 @@ export class SwarmRegistry {
     if (peer.isSeeder !== isSeeder) {
       (peer.isSeeder ? half.seeders : half.leechers).remove(peer);
       peer.isSeeder = isSeeder;
+      this.totalSeeders += isSeeder ? 1 : -1;
       (isSeeder ? half.seeders : half.leechers).push(peer, compact, now);
     } else {
       (isSeeder ? half.seeders : half.leechers).update(peer, compact, now);
@@ -505,16 +511,22 @@ export class SwarmRegistry {
     half.byId.delete(peer.id);
     (peer.isSeeder ? half.seeders : half.leechers).remove(peer);
     this.totalPeers--;
+    if (peer.isSeeder) this.totalSeeders--;
   }
 
   /** Evict the stalest peer of `torrent` (the older of its halves' first entries). */
   private evictFrom(torrent: Torrent): boolean {
-    const p4 = torrent.v4.byId.values().next().value;
-    const p6 = torrent.v6.byId.values().next().value;
+    if (torrent.solo !== null) {
+      this.detach(torrent, torrent.solo);
+      this.evictions++;
+      return true;
+    }
+    const p4 = torrent.v4?.byId.values().next().value;
+    const p6 = torrent.v6?.byId.values().next().value;
     const use4 = p4 !== undefined && (p6 === undefined || p4.lastSeenMs <= p6.lastSeenMs);
     const half = use4 ? torrent.v4 : torrent.v6;
     const victim = use4 ? p4 : p6;
-    if (victim === undefined) return false;
+    if (victim === undefined || half === null) return false;
     this.removePeer(half, victim);
     this.evictions++;
     return true;
@@ -525,19 +537,16 @@ export class SwarmRegistry {
     // Deleting the entry being visited is safe during Map iteration.
     for (const t of this.torrents.values()) {
       if (t === current && this.torrents.size > 1) continue;
-      if (t !== current && this.peerCount(t) === 0) {
-        this.torrents.delete(t.id);
-        continue;
-      }
       if (this.evictFrom(t)) {
-        if (t !== current && this.peerCount(t) === 0) this.torrents.delete(t.id);
+        if (t !== current && this.peerCount(t) === 0) this.dropTorrent(t);
         return true;
       }
     }
     return false;
   }
 
-  private expireHalf(half: SwarmHalf, cutoff: number): number {
+  private expireHalf(half: SwarmHalf | null, cutoff: number): number {
+    if (half === null) return 0;
     let removed = 0;
     for (const p of half.byId.values()) {
       if (p.lastSeenMs >= cutoff) break;
@@ -547,21 +556,29 @@ export class SwarmRegistry {
     return removed;
   }
 
+  /** Forget a torrent and its peers (remembering its `completed` count, bounded). */
   private dropTorrent(t: Torrent): void {
-    this.totalPeers -= t.v4.byId.size + t.v6.byId.size;
-    this.torrents.delete(t.id);
+    this.totalPeers -= this.peerCount(t);
+    this.totalSeeders -= seedersOf(t);
+    if (this.torrents.get(t.id) === t) this.torrents.delete(t.id);
+    if (t.completed > 0) {
+      if (this.retiredCompleted.size >= RETIRED_COMPLETED_ENTRIES) {
+        const oldest = this.retiredCompleted.keys().next().value;
+        if (oldest !== undefined) this.retiredCompleted.delete(oldest);
+      }
+      this.retiredCompleted.set(t.id, t.completed);
+    }
   }
 
   private peerCount(t: Torrent): number {
-    return t.v4.byId.size + t.v6.byId.size;
+    return t.solo !== null ? 1 : halfSize(t.v4) + halfSize(t.v6);
   }
+}
+
+function newPeer(id: string, compact: string, key: number, isSeeder: boolean, now: number): SwarmPeer {
+  return { id, compact, key, lastSeenMs: now, isSeeder, hasCompleted: false, index: 0 };
 }
 
 function reject(reason: RejectReason): AnnounceRejection {
   return { ok: false, reason, message: REJECT_MESSAGES[reason] };
-}
-
-/** Same IP in two compact addresses of one family (everything but the 2-byte port). */
-function sameIp(a: string, b: string): boolean {
-  return a.length === b.length && a.slice(0, -2) === b.slice(0, -2);
 }

@@ -6,13 +6,9 @@ import type { TrackerLogger } from './log.js';
 import type { TrackerMetrics } from './metrics.js';
 import { passkeyFromTarget } from './passkey.js';
 import type { IpRateLimiter } from './rate-limit.js';
-import {
-  type AnnounceResult,
-  normalizeRemote,
-  REJECT_MESSAGES,
-  type RejectReason,
-  type SwarmRegistry,
-} from './swarm-registry.js';
+import { normalizeRemote } from './swarm-address.js';
+import type { SwarmRegistry } from './swarm-registry.js';
+import { type AnnounceResult, REJECT_MESSAGES, type RejectReason } from './swarm-types.js';
 import type { ConnectionIds } from './udp-connection-ids.js';
 
 /**
