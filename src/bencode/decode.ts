@@ -1,12 +1,15 @@
 import { BencodeError } from './errors.js';
-import { type BDict, type BValue, binaryKey, type Span } from './types.js';
+import type { BDict, BValue, Span } from './types.js';
 
 /**
  * Limits checked before anything is allocated. Bencode arrives from strangers (torrent files,
  * trackers, DHT nodes, peers), so every dimension is bounded:
  * - `maxBytes`: the whole input; anything longer is refused before parsing starts.
  * - `maxDepth`: nesting of lists/dicts. The decoder is iterative, so depth costs heap, not stack.
- * - `maxItems`: total values. Every value needs at least 2 input bytes, so this is also bounded by input size.
+ * - `maxItems`: total values (every string, integer, list and dict, keys included). Each value
+ *   costs heap (a string is a `Uint8Array` view, ~80 bytes), so this is the bound on memory;
+ *   every value also needs at least 2 input bytes, so `maxBytes / 2` is the most it can matter.
+ *   Torrent parsing derives its own from the file limit (see `metainfo/limits.ts`).
  * - `maxIntegerDigits`: integers are arbitrary precision in bencode; parsing huge ones is quadratic.
  */
 export interface DecodeOptions {
@@ -22,6 +25,15 @@ export interface DecodeOptions {
   allowUnsortedKeys?: boolean;
 }
 
+export interface DecodeDocumentOptions extends DecodeOptions {
+  /**
+   * Keep byte spans only for values nested at most this deep (the root is depth 0, the values
+   * of a top-level dictionary depth 1). Default: every value. A torrent needs only its `info`
+   * span; recording millions of spans it never asks for cost more than the decoding itself.
+   */
+  spanDepth?: number;
+}
+
 export const DEFAULT_DECODE_LIMITS = {
   maxBytes: 64 * 1024 * 1024,
   maxDepth: 64,
@@ -34,7 +46,10 @@ export interface DecodedDocument {
   readonly value: BValue;
   /** End offset of the root value (equals the input length unless trailing data was allowed). */
   readonly end: number;
-  /** Exact `[start, end)` byte span of any decoded string, list or dict in the input. */
+  /**
+   * Exact `[start, end)` byte span of a decoded string, list or dict in the input (within
+   * `spanDepth`; undefined for values deeper than that).
+   */
   spanOf(value: object): Span | undefined;
 }
 
@@ -47,234 +62,328 @@ const CH_9 = 0x39;
 const CH_COLON = 0x3a;
 const CH_MINUS = 0x2d;
 
-type Frame =
-  | { readonly kind: 'list'; readonly value: BValue[]; readonly start: number }
-  | {
-      readonly kind: 'dict';
-      readonly value: BDict;
-      readonly start: number;
-      pendingKey: string | null;
-      lastKey: string | null;
-    };
+/** Longest accepted length prefix: 15 digits already exceeds any input we accept. */
+const MAX_LENGTH_DIGITS = 15;
+/** Integers up to this many digits are exact as a double, so they are summed without text. */
+const MAX_NUMBER_DIGITS = 15;
+
+/**
+ * An open list or dict. A list's items wait on the shared `items` stack from `base` on and
+ * become an exactly-sized array when it closes (a growing array would keep up to 16 empty slots
+ * per list, which is most of the memory of a million-file torrent).
+ */
+interface Frame {
+  readonly isDict: boolean;
+  readonly start: number;
+  /** List: index of its first item on the shared stack. */
+  readonly base: number;
+  readonly dict: BDict | null;
+  pendingKey: string | null;
+  lastKey: string | null;
+}
 
 /** Decode a complete document: exactly one value and nothing after it. */
 export function decode(input: Uint8Array, options?: DecodeOptions): BValue {
-  return decodeInternal(input, 0, options, false, false).value;
+  return new Decoder(input, options, -1).run(false).value;
 }
 
 /** Decode a complete document and keep the byte span of each container and string. */
-export function decodeDocument(input: Uint8Array, options?: DecodeOptions): DecodedDocument {
-  return decodeInternal(input, 0, options, false, true);
+export function decodeDocument(input: Uint8Array, options?: DecodeDocumentOptions): DecodedDocument {
+  return new Decoder(input, options, options?.spanDepth ?? Number.MAX_SAFE_INTEGER).run(false);
 }
 
 /**
  * Decode one value at the start of `input` and report where it ends; the rest is left to the
  * caller (BEP 9 `ut_metadata` data messages carry raw bytes after the dictionary).
  */
-export function decodePrefix(input: Uint8Array, options?: DecodeOptions): DecodedDocument {
-  return decodeInternal(input, 0, options, true, true);
+export function decodePrefix(input: Uint8Array, options?: DecodeDocumentOptions): DecodedDocument {
+  return new Decoder(input, options, options?.spanDepth ?? Number.MAX_SAFE_INTEGER).run(true);
 }
 
-function decodeInternal(
-  input: Uint8Array,
-  start: number,
-  options: DecodeOptions | undefined,
-  allowTrailing: boolean,
-  keepSpans: boolean,
-): DecodedDocument {
-  const limits = { ...DEFAULT_DECODE_LIMITS, ...options };
-  const len = input.length;
-  if (len > limits.maxBytes) {
-    throw new BencodeError(
-      'BENCODE_TOO_LARGE',
-      `input of ${len} bytes exceeds the limit of ${limits.maxBytes}`,
-      0,
-    );
+/**
+ * Dictionary keys repeat (`length`, `path` a million times in a big torrent): a small
+ * direct-mapped cache hands back the same string for the same bytes, so a repeated key costs
+ * no allocation and its hash is computed once.
+ */
+const KEY_CACHE_SIZE = 256;
+const MAX_CACHED_KEY_BYTES = 32;
+
+class Decoder {
+  private readonly limits: Required<DecodeOptions>;
+  private readonly spans: Map<object, Span> | null;
+  private readonly stack: Frame[] = [];
+  private readonly items: BValue[] = [];
+  private readonly keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
+  private pos = 0;
+  private itemCount = 0;
+
+  constructor(
+    private readonly input: Uint8Array,
+    options: DecodeOptions | undefined,
+    /** Deepest level whose spans are kept; -1 keeps none. */
+    private readonly spanDepth: number,
+  ) {
+    this.limits = { ...DEFAULT_DECODE_LIMITS, ...options };
+    this.spans = spanDepth >= 0 ? new Map() : null;
   }
-  if (start >= len) throw new BencodeError('BENCODE_EMPTY', 'no bencode value (empty input)', start);
 
-  const spans = keepSpans ? new WeakMap<object, Span>() : null;
-  const stack: Frame[] = [];
-  let pos = start;
-  let items = 0;
-
-  for (;;) {
-    if (pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside a value', pos);
-    const c = input[pos]!;
-    const top = stack[stack.length - 1];
-    let value: BValue;
-    const valueStart = pos;
-
-    if (c === CH_e) {
-      if (!top)
-        throw new BencodeError('BENCODE_UNEXPECTED_BYTE', "unexpected 'e' outside a list or dictionary", pos);
-      if (top.kind === 'dict' && top.pendingKey !== null) {
-        throw new BencodeError('BENCODE_UNEXPECTED_BYTE', 'dictionary key without a value', pos);
-      }
-      stack.pop();
-      pos++;
-      value = top.value;
-      spans?.set(value, { start: top.start, end: pos });
-    } else if (c === CH_l || c === CH_d) {
-      if (top?.kind === 'dict' && top.pendingKey === null) {
-        throw new BencodeError('BENCODE_KEY_NOT_STRING', 'dictionary key must be a byte string', pos);
-      }
-      if (stack.length >= limits.maxDepth) {
-        throw new BencodeError('BENCODE_TOO_DEEP', `nesting deeper than ${limits.maxDepth}`, pos);
-      }
-      if (++items > limits.maxItems) {
-        throw new BencodeError('BENCODE_TOO_MANY_ITEMS', `more than ${limits.maxItems} values`, pos);
-      }
-      stack.push(
-        c === CH_l
-          ? { kind: 'list', value: [], start: pos }
-          : { kind: 'dict', value: new Map(), start: pos, pendingKey: null, lastKey: null },
-      );
-      pos++;
-      continue;
-    } else if (c === CH_i) {
-      if (++items > limits.maxItems) {
-        throw new BencodeError('BENCODE_TOO_MANY_ITEMS', `more than ${limits.maxItems} values`, pos);
-      }
-      const parsed = parseInteger(input, pos, limits.maxIntegerDigits);
-      value = parsed.value;
-      pos = parsed.end;
-    } else if (c >= CH_0 && c <= CH_9) {
-      if (++items > limits.maxItems) {
-        throw new BencodeError('BENCODE_TOO_MANY_ITEMS', `more than ${limits.maxItems} values`, pos);
-      }
-      const parsed = parseString(input, pos);
-      value = parsed.value;
-      pos = parsed.end;
-      spans?.set(value, { start: valueStart, end: pos });
-    } else {
+  run(allowTrailing: boolean): DecodedDocument {
+    const { input, limits } = this;
+    const len = input.length;
+    if (len > limits.maxBytes) {
       throw new BencodeError(
-        'BENCODE_UNEXPECTED_BYTE',
-        `unexpected byte 0x${c.toString(16).padStart(2, '0')} where a value should start`,
-        pos,
+        'BENCODE_TOO_LARGE',
+        `input of ${len} bytes exceeds the limit of ${limits.maxBytes}`,
+        0,
       );
     }
+    if (len === 0) throw new BencodeError('BENCODE_EMPTY', 'no bencode value (empty input)', 0);
+    const value = this.readRoot();
+    if (!allowTrailing && this.pos !== len) {
+      throw new BencodeError(
+        'BENCODE_TRAILING_DATA',
+        `${len - this.pos} bytes of trailing data after the value`,
+        this.pos,
+      );
+    }
+    const spans = this.spans;
+    return { value, end: this.pos, spanOf: (v: object) => spans?.get(v) };
+  }
 
-    const parent = stack[stack.length - 1];
-    if (!parent) {
-      if (!allowTrailing && pos !== len) {
+  private readRoot(): BValue {
+    const { input, stack } = this;
+    const len = input.length;
+    for (;;) {
+      if (this.pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside a value', this.pos);
+      const top = stack.length > 0 ? stack[stack.length - 1]! : null;
+      const c = input[this.pos]!;
+      if (top?.isDict && top.pendingKey === null && c !== CH_e) {
+        this.readKey(top);
+        continue;
+      }
+      let value: BValue;
+      if (c === CH_e) {
+        if (!top)
+          throw new BencodeError(
+            'BENCODE_UNEXPECTED_BYTE',
+            "unexpected 'e' outside a list or dictionary",
+            this.pos,
+          );
+        value = this.close(top);
+      } else if (c === CH_l || c === CH_d) {
+        this.open(c === CH_d);
+        continue;
+      } else {
+        const start = this.pos;
+        value = this.readScalar(c);
+        if (value instanceof Uint8Array && this.spans && stack.length <= this.spanDepth)
+          this.spans.set(value, { start, end: this.pos });
+      }
+      const parent = stack.length > 0 ? stack[stack.length - 1]! : null;
+      if (!parent) return value;
+      if (parent.dict) {
+        parent.dict.set(parent.pendingKey!, value);
+        parent.lastKey = parent.pendingKey;
+        parent.pendingKey = null;
+      } else {
+        this.items.push(value);
+      }
+    }
+  }
+
+  private count(): void {
+    if (++this.itemCount > this.limits.maxItems) {
+      throw new BencodeError('BENCODE_TOO_MANY_ITEMS', `more than ${this.limits.maxItems} values`, this.pos);
+    }
+  }
+
+  private open(isDict: boolean): void {
+    if (this.stack.length >= this.limits.maxDepth) {
+      throw new BencodeError('BENCODE_TOO_DEEP', `nesting deeper than ${this.limits.maxDepth}`, this.pos);
+    }
+    this.count();
+    this.stack.push({
+      isDict,
+      start: this.pos,
+      base: this.items.length,
+      dict: isDict ? new Map() : null,
+      pendingKey: null,
+      lastKey: null,
+    });
+    this.pos++;
+  }
+
+  private close(top: Frame): BValue {
+    if (top.pendingKey !== null) {
+      throw new BencodeError('BENCODE_UNEXPECTED_BYTE', 'dictionary key without a value', this.pos);
+    }
+    this.stack.pop();
+    this.pos++;
+    let value: BValue;
+    if (top.dict) value = top.dict;
+    else {
+      value = this.items.slice(top.base);
+      this.items.length = top.base;
+    }
+    if (this.spans && this.stack.length <= this.spanDepth)
+      this.spans.set(value, { start: top.start, end: this.pos });
+    return value;
+  }
+
+  private readScalar(c: number): BValue {
+    if (c === CH_i) {
+      this.count();
+      return this.readInteger();
+    }
+    if (c >= CH_0 && c <= CH_9) {
+      this.count();
+      const length = this.readLength();
+      const value = this.input.subarray(this.pos, this.pos + length);
+      this.pos += length;
+      return value;
+    }
+    throw new BencodeError(
+      'BENCODE_UNEXPECTED_BYTE',
+      `unexpected byte 0x${c.toString(16).padStart(2, '0')} where a value should start`,
+      this.pos,
+    );
+  }
+
+  /** A dictionary key: a byte string, turned straight into a binary string (no view made). */
+  private readKey(dict: Frame): void {
+    const { input } = this;
+    const keyStart = this.pos;
+    const c = input[keyStart]!;
+    if (c < CH_0 || c > CH_9) {
+      throw new BencodeError('BENCODE_KEY_NOT_STRING', 'dictionary key must be a byte string', keyStart);
+    }
+    this.count();
+    const length = this.readLength();
+    const key = this.keyText(this.pos, length);
+    this.pos += length;
+    if (dict.dict!.has(key)) {
+      throw new BencodeError(
+        'BENCODE_DUPLICATE_KEY',
+        `duplicate dictionary key ${JSON.stringify(key)}`,
+        keyStart,
+      );
+    }
+    if (!this.limits.allowUnsortedKeys && dict.lastKey !== null && key < dict.lastKey) {
+      throw new BencodeError(
+        'BENCODE_UNSORTED_KEYS',
+        `dictionary key ${JSON.stringify(key)} is out of order`,
+        keyStart,
+      );
+    }
+    dict.pendingKey = key;
+  }
+
+  private keyText(start: number, length: number): string {
+    const { input } = this;
+    if (length > MAX_CACHED_KEY_BYTES) return binaryText(input, start, length);
+    let hash = length;
+    for (let i = start; i < start + length; i++) hash = (hash * 31 + input[i]!) | 0;
+    const slot = hash & (KEY_CACHE_SIZE - 1);
+    const cached = this.keyCache[slot];
+    if (cached !== undefined && sameBytes(cached, input, start, length)) return cached;
+    const key = binaryText(input, start, length);
+    this.keyCache[slot] = key;
+    return key;
+  }
+
+  /** Reads `<digits>:` and checks that many bytes remain; leaves `pos` after the colon. */
+  private readLength(): number {
+    const { input } = this;
+    const len = input.length;
+    const start = this.pos;
+    let pos = start;
+    let length = 0;
+    while (pos < len && input[pos] !== CH_COLON) {
+      const c = input[pos]!;
+      if (c < CH_0 || c > CH_9) {
         throw new BencodeError(
-          'BENCODE_TRAILING_DATA',
-          `${len - pos} bytes of trailing data after the value`,
+          'BENCODE_BAD_STRING_LENGTH',
+          "string length must be digits followed by ':'",
           pos,
         );
       }
-      return {
-        value,
-        end: pos,
-        spanOf: (v: object) => spans?.get(v),
-      };
-    }
-    if (parent.kind === 'list') {
-      parent.value.push(value);
-    } else if (parent.pendingKey === null) {
-      if (!(value instanceof Uint8Array)) {
-        throw new BencodeError('BENCODE_KEY_NOT_STRING', 'dictionary key must be a byte string', valueStart);
+      if (pos - start >= MAX_LENGTH_DIGITS) {
+        throw new BencodeError('BENCODE_BAD_STRING_LENGTH', 'string length has too many digits', start);
       }
-      const key = binaryKey(value);
-      if (parent.value.has(key)) {
-        throw new BencodeError(
-          'BENCODE_DUPLICATE_KEY',
-          `duplicate dictionary key ${JSON.stringify(key)}`,
-          valueStart,
-        );
-      }
-      if (!limits.allowUnsortedKeys && parent.lastKey !== null && key < parent.lastKey) {
-        throw new BencodeError(
-          'BENCODE_UNSORTED_KEYS',
-          `dictionary key ${JSON.stringify(key)} is out of order`,
-          valueStart,
-        );
-      }
-      parent.pendingKey = key;
-    } else {
-      parent.value.set(parent.pendingKey, value);
-      parent.lastKey = parent.pendingKey;
-      parent.pendingKey = null;
+      length = length * 10 + (c - CH_0);
+      pos++;
     }
-  }
-}
-
-function parseInteger(
-  input: Uint8Array,
-  start: number,
-  maxDigits: number,
-): { value: number | bigint; end: number } {
-  let pos = start + 1;
-  const len = input.length;
-  const isNegative = input[pos] === CH_MINUS;
-  if (isNegative) pos++;
-  const digitsStart = pos;
-  while (pos < len && input[pos]! >= CH_0 && input[pos]! <= CH_9) {
-    pos++;
-    if (pos - digitsStart > maxDigits) {
-      throw new BencodeError('BENCODE_BAD_INTEGER', `integer longer than ${maxDigits} digits`, start);
+    if (pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside a string length', pos);
+    if (input[start] === CH_0 && pos - start > 1) {
+      throw new BencodeError('BENCODE_LEADING_ZERO', 'string length has a leading zero', start);
     }
-  }
-  if (pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside an integer', pos);
-  if (input[pos] !== CH_e) {
-    throw new BencodeError('BENCODE_BAD_INTEGER', "integer must be digits followed by 'e'", pos);
-  }
-  const digitCount = pos - digitsStart;
-  if (digitCount === 0) throw new BencodeError('BENCODE_BAD_INTEGER', 'integer has no digits', start);
-  if (input[digitsStart] === CH_0) {
-    if (isNegative)
-      throw new BencodeError('BENCODE_NEGATIVE_ZERO', 'negative zero (i-0e) is not allowed', start);
-    if (digitCount > 1) throw new BencodeError('BENCODE_LEADING_ZERO', 'integer has a leading zero', start);
-  }
-  let text = '';
-  for (let i = digitsStart; i < pos; i++) text += String.fromCharCode(input[i]!);
-  let value: number | bigint;
-  if (digitCount <= 15) {
-    value = Number(text);
-    if (isNegative) value = -value;
-  } else {
-    const big = BigInt(isNegative ? `-${text}` : text);
-    value =
-      big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
-  }
-  return { value, end: pos + 1 };
-}
-
-/** Longest accepted length prefix: 15 digits already exceeds any input we accept. */
-const MAX_LENGTH_DIGITS = 15;
-
-function parseString(input: Uint8Array, start: number): { value: Uint8Array; end: number } {
-  const len = input.length;
-  let pos = start;
-  let length = 0;
-  while (pos < len && input[pos] !== CH_COLON) {
-    const c = input[pos]!;
-    if (c < CH_0 || c > CH_9) {
+    pos++; // ':'
+    // The check that makes a forged length harmless: nothing is read or allocated past the input.
+    if (length > len - pos) {
       throw new BencodeError(
-        'BENCODE_BAD_STRING_LENGTH',
-        "string length must be digits followed by ':'",
-        pos,
+        'BENCODE_TRUNCATED',
+        `string of ${length} bytes exceeds the ${len - pos} bytes remaining`,
+        start,
       );
     }
-    if (pos - start >= MAX_LENGTH_DIGITS) {
-      throw new BencodeError('BENCODE_BAD_STRING_LENGTH', 'string length has too many digits', start);
+    this.pos = pos;
+    return length;
+  }
+
+  private readInteger(): number | bigint {
+    const { input } = this;
+    const start = this.pos;
+    const maxDigits = this.limits.maxIntegerDigits;
+    let pos = start + 1;
+    const len = input.length;
+    const isNegative = input[pos] === CH_MINUS;
+    if (isNegative) pos++;
+    const digitsStart = pos;
+    let sum = 0;
+    while (pos < len && input[pos]! >= CH_0 && input[pos]! <= CH_9) {
+      sum = sum * 10 + (input[pos]! - CH_0);
+      pos++;
+      if (pos - digitsStart > maxDigits) {
+        throw new BencodeError('BENCODE_BAD_INTEGER', `integer longer than ${maxDigits} digits`, start);
+      }
     }
-    length = length * 10 + (c - CH_0);
-    pos++;
+    if (pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside an integer', pos);
+    if (input[pos] !== CH_e) {
+      throw new BencodeError('BENCODE_BAD_INTEGER', "integer must be digits followed by 'e'", pos);
+    }
+    const digitCount = pos - digitsStart;
+    if (digitCount === 0) throw new BencodeError('BENCODE_BAD_INTEGER', 'integer has no digits', start);
+    if (input[digitsStart] === CH_0) {
+      if (isNegative)
+        throw new BencodeError('BENCODE_NEGATIVE_ZERO', 'negative zero (i-0e) is not allowed', start);
+      if (digitCount > 1) throw new BencodeError('BENCODE_LEADING_ZERO', 'integer has a leading zero', start);
+    }
+    this.pos = pos + 1;
+    if (digitCount <= MAX_NUMBER_DIGITS) return isNegative ? -sum : sum;
+    const big = BigInt(
+      binaryText(input, isNegative ? digitsStart - 1 : digitsStart, pos - digitsStart + +isNegative),
+    );
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(big)
+      : big;
   }
-  if (pos >= len) throw new BencodeError('BENCODE_TRUNCATED', 'input ends inside a string length', pos);
-  if (input[start] === CH_0 && pos - start > 1) {
-    throw new BencodeError('BENCODE_LEADING_ZERO', 'string length has a leading zero', start);
-  }
-  pos++; // ':'
-  // The check that makes a forged length harmless: nothing is read or allocated past the input.
-  if (length > len - pos) {
-    throw new BencodeError(
-      'BENCODE_TRUNCATED',
-      `string of ${length} bytes exceeds the ${len - pos} bytes remaining`,
-      start,
+}
+
+/** Bytes as a binary string (one char per byte), as dictionary keys are kept. */
+function binaryText(input: Uint8Array, start: number, length: number): string {
+  let s = '';
+  // Chunks keep the argument count of `fromCharCode` small.
+  for (let i = start; i < start + length; i += 4096) {
+    s += String.fromCharCode.apply(
+      null,
+      input.subarray(i, Math.min(start + length, i + 4096)) as unknown as number[],
     );
   }
-  return { value: input.subarray(pos, pos + length), end: pos + length };
+  return s;
+}
+
+function sameBytes(text: string, input: Uint8Array, start: number, length: number): boolean {
+  if (text.length !== length) return false;
+  for (let i = 0; i < length; i++) if (text.charCodeAt(i) !== input[start + i]) return false;
+  return true;
 }

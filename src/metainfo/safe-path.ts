@@ -19,15 +19,29 @@
  */
 
 import { MetainfoError } from './errors.js';
+import { MAX_COMPONENT_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH } from './limits.js';
 
-/** Longest component, in UTF-8 bytes (ext4, XFS, btrfs and NTFS all stop near 255). */
-export const MAX_COMPONENT_BYTES = 255;
-/** Longest relative path (components joined with `/`), in UTF-8 bytes (Linux PATH_MAX). */
-export const MAX_PATH_BYTES = 4096;
-/** Deepest path, in components. */
-export const MAX_PATH_DEPTH = 128;
+export { MAX_COMPONENT_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH } from './limits.js';
 
 const textEncoder = new TextEncoder();
+
+/** UTF-8 length of a string without encoding it (lone surrogates count 3, as the encoder makes U+FFFD). */
+export function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2; // a pair: 2 UTF-16 units, 4 bytes
+        i++;
+      } else n += 2;
+    } else n += 2;
+  }
+  return n;
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what we refuse
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -47,8 +61,7 @@ export function checkComponent(component: string): string | null {
   if (component.includes(':')) return 'contains ":" (an NTFS stream or drive separator)';
   if (/[. ]$/.test(component)) return 'ends with a dot or space (Windows strips them)';
   if (RESERVED_NAME.test(component)) return `"${component}" is a reserved device name on Windows`;
-  if (textEncoder.encode(component).length > MAX_COMPONENT_BYTES)
-    return `longer than ${MAX_COMPONENT_BYTES} UTF-8 bytes`;
+  if (utf8Length(component) > MAX_COMPONENT_BYTES) return `longer than ${MAX_COMPONENT_BYTES} UTF-8 bytes`;
   return null;
 }
 
@@ -61,7 +74,7 @@ export function checkPath(components: readonly string[]): { index: number; reaso
     const c = components[i]!;
     const reason = checkComponent(c);
     if (reason) return { index: i, reason };
-    bytes += textEncoder.encode(c).length;
+    bytes += utf8Length(c);
   }
   if (bytes > MAX_PATH_BYTES) return { index: -1, reason: `longer than ${MAX_PATH_BYTES} UTF-8 bytes` };
   return null;
@@ -134,7 +147,17 @@ export function sanitizePath(components: readonly string[]): string[] {
  * paths with the same key would be the same file there.
  */
 export function pathKey(components: readonly string[]): string {
-  return components.map((c) => c.normalize('NFC').toLowerCase()).join('/');
+  let key = '';
+  for (let i = 0; i < components.length; i++) key += (i === 0 ? '' : '/') + componentKey(components[i]!);
+  return key;
+}
+
+/** NFC changes nothing in ASCII, so only other text pays for normalisation. */
+function componentKey(component: string): string {
+  for (let i = 0; i < component.length; i++) {
+    if (component.charCodeAt(i) >= 0x80) return component.normalize('NFC').toLowerCase();
+  }
+  return component.toLowerCase();
 }
 
 /** Two paths that cannot both exist: the same file twice, or one is a file and a folder of the other. */
@@ -147,6 +170,39 @@ export interface PathConflict {
 }
 
 /**
+ * Finds conflicts among paths added one at a time, in time linear in their total length: each
+ * path's folder keys are built by extending the previous prefix, never by re-joining it.
+ */
+export class PathConflictFinder {
+  private readonly files = new Map<string, number>();
+  private readonly folders = new Map<string, number>();
+
+  /** Keys of the current path's prefixes (reused: no array per path). */
+  private readonly prefixes: string[] = [];
+
+  /** Record path number `index`; the first conflict it makes with an earlier path, or null. */
+  add(components: readonly string[], index: number): PathConflict | null {
+    const prefixes = this.prefixes;
+    let key = '';
+    for (let depth = 0; depth < components.length; depth++) {
+      key = depth === 0 ? componentKey(components[0]!) : `${key}/${componentKey(components[depth]!)}`;
+      prefixes[depth] = key;
+    }
+    const dup = this.files.get(key) ?? this.folders.get(key);
+    if (dup !== undefined)
+      return { kind: this.files.has(key) ? 'duplicate' : 'file-and-folder', first: dup, second: index };
+    this.files.set(key, index);
+    for (let depth = 0; depth < components.length - 1; depth++) {
+      const dir = prefixes[depth]!;
+      const asFile = this.files.get(dir);
+      if (asFile !== undefined) return { kind: 'file-and-folder', first: asFile, second: index };
+      if (!this.folders.has(dir)) this.folders.set(dir, index);
+    }
+    return null;
+  }
+}
+
+/**
  * Find the first conflict among file paths (compared with `pathKey`). `skip` excludes entries
  * (BEP 47 padding files never reach the disk, and libtorrent repeats `.pad/N` names).
  */
@@ -154,22 +210,11 @@ export function findPathConflict(
   paths: readonly (readonly string[])[],
   skip: (index: number) => boolean = () => false,
 ): PathConflict | null {
-  const files = new Map<string, number>();
-  const folders = new Map<string, number>();
+  const finder = new PathConflictFinder();
   for (let i = 0; i < paths.length; i++) {
     if (skip(i)) continue;
-    const p = paths[i]!;
-    const key = pathKey(p);
-    const dup = files.get(key) ?? folders.get(key);
-    if (dup !== undefined)
-      return { kind: files.has(key) ? 'duplicate' : 'file-and-folder', first: dup, second: i };
-    files.set(key, i);
-    for (let depth = 1; depth < p.length; depth++) {
-      const dir = pathKey(p.slice(0, depth));
-      const asFile = files.get(dir);
-      if (asFile !== undefined) return { kind: 'file-and-folder', first: asFile, second: i };
-      if (!folders.has(dir)) folders.set(dir, i);
-    }
+    const conflict = finder.add(paths[i]!, i);
+    if (conflict) return conflict;
   }
   return null;
 }
