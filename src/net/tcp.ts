@@ -185,6 +185,8 @@ export interface DialOptions extends ConnectionOptions {
   /** Connect timeout (default 10 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Local address to dial from (multi-homed hosts; tests use several loopback addresses). */
+  readonly localAddress?: string;
 }
 
 /** Connect to a peer. Rejects with a `NetError` (`NET_DIAL_FAILED`, `NET_DIAL_TIMEOUT`, `NET_ABORTED`). */
@@ -196,7 +198,11 @@ export function dial(options: DialOptions): Promise<Connection> {
       reject(new NetError('NET_ABORTED', `dial ${host}:${port} aborted`));
       return;
     }
-    const socket = tcpConnect({ host, port });
+    const socket = tcpConnect({
+      host,
+      port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const fail = (err: NetError): void => {
       cleanup();
       socket.destroy();
@@ -267,6 +273,8 @@ export interface TcpTransportOptions extends ConnectionOptions {
   readonly port?: number;
   /** Connections beyond this are refused at accept (default 500). */
   readonly maxConnections?: number;
+  /** Dial from this local address (default: the system's choice). */
+  readonly localAddress?: string;
 }
 
 /** TCP as a {@link Transport}: the default for sessions. */
@@ -281,6 +289,7 @@ export class TcpTransport implements Transport {
       ...this.connectionOptions(),
       host: address.host,
       port: address.port,
+      ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
       ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
