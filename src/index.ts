@@ -24,6 +24,7 @@ export {
 export type { MagnetLink, Metainfo, TorrentFileEntry } from './metainfo/types.js';
 export { TcpTransport, type TcpTransportOptions } from './net/tcp.js';
 export type { Connection, Listener, Transport, TransportAddress } from './net/transport.js';
+export { UdpMux } from './net/udp-mux.js';
 export { type SessionWarning, type SessionWarningCode, SessionWarningCodes } from './session/events.js';
 export type {
   PeerSource,

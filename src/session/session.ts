@@ -3,6 +3,7 @@ import { parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { TcpTransport } from '../net/tcp.js';
 import type { Connection, Listener, Transport } from '../net/transport.js';
+import { UdpMux } from '../net/udp-mux.js';
 import { fsStorageFactory } from '../storage/fs-storage-factory.js';
 import { createHashPool, type HashPool } from '../storage/hash-pool.js';
 import type { StorageFactory } from '../storage/storage-factory.js';
@@ -49,6 +50,11 @@ export interface SessionOptions {
   /** Hash workers; share one among many sessions in one process (default: a pool per session). */
   readonly hashPool?: HashPool;
   readonly trackerTransport?: TrackerTransport;
+  /**
+   * One UDP socket pair on the listen port, shared by UDP trackers, the DHT and later uTP.
+   * Default: bound when the session listens on TCP (its own transport); `false` for none.
+   */
+  readonly udp?: UdpMux | false;
   /** Extra peer sources (DHT, LAN discovery…), each feeding every torrent's peer book. */
   readonly peerSources?: readonly PeerSourceFactory[];
   /** Dial timeout (default 10 s). */
@@ -82,7 +88,9 @@ export class Session extends TypedEmitter<SessionEvents> {
   private readonly budget: ConnectionBudget;
   private readonly globalDownload: TokenBucket;
   private readonly globalUpload: TokenBucket;
-  private readonly trackerTransport: TrackerTransport;
+  private trackerTransport: TrackerTransport | null = null;
+  private mux: UdpMux | null = null;
+  private ownsMux = false;
   private readonly transport: Transport;
   private readonly storage: StorageFactory;
   private readonly sourceFactories: PeerSourceFactory[];
@@ -103,7 +111,6 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.budget = new ConnectionBudget(options.maxConnections ?? 200);
     this.globalDownload = new TokenBucket(this.scheduler, options.downloadLimit ?? Number.POSITIVE_INFINITY);
     this.globalUpload = new TokenBucket(this.scheduler, options.uploadLimit ?? Number.POSITIVE_INFINITY);
-    this.trackerTransport = options.trackerTransport ?? new DefaultTrackerTransport();
     this.transport =
       options.transport ??
       new TcpTransport({
@@ -117,7 +124,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.sourceFactories = [
       trackerSourceFactory({
         peerId: this.peerId,
-        transport: this.trackerTransport,
+        transport: () => this.trackers(),
         scheduler: this.scheduler,
         random: this.random,
       }),
@@ -136,9 +143,34 @@ export class Session extends TypedEmitter<SessionEvents> {
     return this.listening;
   }
 
+  /** The shared UDP port (DHT, UDP trackers, uTP), once listening; null when there is none. */
+  get udp(): UdpMux | null {
+    return this.mux;
+  }
+
   private async startListening(): Promise<void> {
     this.listener = await this.transport.listen((connection) => this.onIncoming(connection));
+    if (this.options.udp) this.mux = this.options.udp;
+    else if (this.options.udp === undefined && !this.options.transport) {
+      // Same number as the TCP port, as peers and trackers expect; without it UDP trackers bind
+      // their own sockets.
+      this.mux = await UdpMux.bind({
+        port: this.listener.port,
+        ...(this.options.host === undefined ? {} : hostsFor(this.options.host)),
+      }).catch(() => null);
+      this.ownsMux = this.mux !== null;
+    }
     this.cancelTick = this.scheduler.setInterval(TICK_MS, () => this.tick());
+  }
+
+  /** The tracker transport, made on first use so it can share the UDP port. */
+  private trackers(): TrackerTransport {
+    this.trackerTransport ??=
+      this.options.trackerTransport ??
+      new DefaultTrackerTransport({
+        udp: { scheduler: this.scheduler, ...(this.mux ? { mux: this.mux } : {}) },
+      });
+    return this.trackerTransport;
   }
 
   /**
@@ -222,7 +254,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.slots.clear();
     this.ticker.stop();
     await this.transport.close();
-    await this.trackerTransport.close?.();
+    await this.trackerTransport?.close?.();
+    if (this.ownsMux) await this.mux?.close();
     if (!this.options.hashPool) await this.pool?.close();
   }
 
@@ -329,4 +362,11 @@ export class Session extends TypedEmitter<SessionEvents> {
   private tick(): void {
     for (const slot of this.slots.values()) slot.tick();
   }
+}
+
+/** UDP bind addresses for a TCP listen host: the same address, in its family only. */
+function hostsFor(host: string): { families: (4 | 6)[]; host4?: string; host6?: string } {
+  if (host === '::') return { families: [4, 6] };
+  if (host === '0.0.0.0') return { families: [4] };
+  return host.includes(':') ? { families: [6], host6: host } : { families: [4], host4: host };
 }

@@ -11,7 +11,8 @@ import type { PeerSource, PeerSourceContext, PeerSourceFactory, PeerSourceStatus
 
 export interface TrackerSourceOptions {
   readonly peerId: Uint8Array;
-  readonly transport: TrackerTransport;
+  /** The session's shared tracker transport (made when first needed). */
+  readonly transport: () => TrackerTransport;
   readonly scheduler: Scheduler;
   readonly random: Random;
 }
@@ -35,8 +36,8 @@ class TrackerSource implements PeerSource {
       peerId: options.peerId,
       port: context.listenPort(),
       announceTiers: context.announceTiers,
-      transport: options.transport,
-      clock: options.scheduler,
+      transport: options.transport(),
+      scheduler: options.scheduler,
       random: options.random,
       getStats: () => context.stats(),
       onPeers: (peers, url) => {
