@@ -215,7 +215,9 @@ export class PeerConnection implements PeerChannel {
     }
     const pending = this.pending ?? [];
     this.pending = pending;
-    if (pending.length >= MAX_EVENTS_BEFORE_BIND) {
+    // The cap is for a peer talking to nobody; once bound, the queue empties on the next
+    // microtask (bounded by one socket read), and a fast peer's first burst is legitimate.
+    if (this.handler === null && pending.length >= MAX_EVENTS_BEFORE_BIND) {
       this.protocol.close(
         new WireError('WIRE_REQUEST_FLOOD', 'too many messages before the torrent attached'),
       );

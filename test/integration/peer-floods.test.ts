@@ -12,7 +12,9 @@ import { parseMetainfo, wireInfoHash } from '../../src/metainfo/index.js';
 import { TcpTransport } from '../../src/net/tcp.js';
 import { Session } from '../../src/session/session.js';
 import { encodeHandshake } from '../../src/wire/handshake.js';
+import { encodeMessage, MsgId } from '../../src/wire/messages.js';
 import { diffTrees } from '../helpers/content.js';
+import { HostilePeer } from '../helpers/hostile-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildTorrent, fixtureBytes } from '../helpers/torrent-fixtures.js';
 
@@ -141,3 +143,61 @@ describe('floods from one address against a seeder', () => {
     for (const s of sockets) s.destroy();
   });
 });
+
+describe('a peer flapping choke/unchoke against a leecher', () => {
+  for (const variant of [
+    { name: 'plain (BEP 3)', fast: false },
+    { name: 'fast extension (BEP 6)', fast: true },
+  ]) {
+    test(`${variant.name}: memory stays bounded and the download completes from an honest seeder`, async () => {
+      const dir = join(tmp.path, `flap-${variant.fast}`);
+      mkdirSync(dir);
+      const leecher = new Session({ host: '127.0.0.1' });
+      try {
+        const handle = await leecher.add(torrentBytes, { dir });
+        const pieceCount = parseMetainfo(torrentBytes).pieceCount;
+        const flapper = await HostilePeer.dial(leecher.port, {
+          infoHash,
+          pieceCount,
+          features: { extensions: false, fast: variant.fast, dht: false, v2: false },
+        });
+        if (variant.fast) flapper.send({ id: MsgId.HaveAll });
+        else flapper.send({ id: MsgId.Bitfield, bits: fullBitfield(pieceCount) });
+        // 100,000 choke/unchoke pairs in bursts, never answering a request.
+        const pair = Buffer.concat([
+          encodeMessage({ id: MsgId.Unchoke }),
+          encodeMessage({ id: MsgId.Choke }),
+        ]);
+        const burst = Buffer.concat(Array.from({ length: 1000 }, () => pair));
+        const rssBefore = process.memoryUsage().rss;
+        let peakRss = rssBefore;
+        for (let i = 0; i < 100 && !flapper.isClosed; i++) {
+          flapper.raw(burst);
+          await new Promise((r) => setImmediate(r));
+          peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        }
+        const requestsSeen = flapper.received.filter((r) => r.message.id === MsgId.Request).length;
+        assert.ok(!flapper.isClosed, 'the flapper stayed connected (flapping is legal, only wasteful)');
+        assert.ok(requestsSeen > 0, 'the leecher did request from the flapper');
+        handle.addPeer(`127.0.0.1:${seeder.port}`);
+        await handle.done({ signal: AbortSignal.timeout(20_000) });
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        assert.deepEqual(diffTrees(seedDir, dir), []);
+        const growthMB = (peakRss - rssBefore) / 1e6;
+        assert.ok(growthMB < 150, `RSS grew ${growthMB.toFixed(0)} MB under the flapping`);
+        process.stdout.write(
+          `# flapping (${variant.name}): RSS growth ${growthMB.toFixed(1)} MB, ${requestsSeen} requests\n`,
+        );
+        flapper.destroy();
+      } finally {
+        await leecher.close();
+      }
+    });
+  }
+});
+
+function fullBitfield(pieces: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(pieces / 8)).fill(0xff);
+  if (pieces % 8) bits[bits.length - 1] = (0xff << (8 - (pieces % 8))) & 0xff;
+  return bits;
+}
