@@ -1,7 +1,18 @@
 import { truncatedV2 } from '../metainfo/index.js';
-import type { ScrapeStats } from '../tracker/protocol/index.js';
+import {
+  DEFAULT_GUARDED_MAX_BYTES,
+  type DestinationPolicy,
+  guardedHttpGet,
+  type OutboundTarget,
+  parseOutboundUrl,
+  refusedRange,
+  vetDestination,
+} from '../net/outbound-guard.js';
+import { TrackerError } from '../tracker/errors.js';
+import { buildScrapeUrl, decodeScrapeResponse, type ScrapeStats } from '../tracker/protocol/index.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
+import { parseIp } from '../util/ip.js';
 import type { HealthCandidate, IndexStore } from './store.js';
 
 /**
@@ -9,7 +20,9 @@ import type { HealthCandidate, IndexStore } from './store.js';
  * entries; the `HealthUpdater` asks it periodically for the entries checked longest ago and
  * writes the answers to the store. Two sources:
  * - `TrackerScrapeHealthSource` scrapes the entries' own trackers (BEP 48 / BEP 15) through
- *   an injected transport, bounded per round and rate-limited per tracker;
+ *   an injected transport, bounded per round and rate-limited per tracker. Publishers choose
+ *   those URLs, so the real transport is `GuardedScrapeTransport`: every scrape goes through
+ *   the outbound guard (`net/outbound-guard.ts`) and can never reach the index's own network;
  * - `CoLocatedHealthSource` reads a `peerdrop tracker` running in the same process.
  */
 export interface HealthTarget {
@@ -74,21 +87,89 @@ export interface ScrapeSourceOptions {
   /** Hashes per scrape request (default 74: what fits a UDP packet, BEP 15). */
   readonly maxHashesPerScrape?: number;
   /**
-   * Publishers choose tracker URLs, so scraping them could probe the server's own network.
-   * Loopback/private/link-local literals and `localhost` are skipped unless this is true.
+   * Plan scrapes of trackers whose address is written as a refused one (loopback, private…) or
+   * named `localhost`. Off by default: such trackers are passed over at planning time so the
+   * entry's next tracker gets the slot. This is only the early, cheap pass; the rule itself is
+   * enforced by `GuardedScrapeTransport` (set its `allowPrivate` too).
    */
   readonly allowPrivateTrackers?: boolean;
 }
 
 const MAX_TRACKED_TRACKERS = 10_000;
 const FAILURE_BACKOFF_FACTOR = 3;
-const PRIVATE_HOST =
-  /^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.|\[?::1\]?$|\[?f[cd][0-9a-f]{2}:|\[?fe80:)/i;
+const TRACKER_SCHEMES = ['http', 'https', 'udp'] as const;
 
-function trackerHost(url: string): string | null {
-  const m = /^(?:https?|udp):\/\/([^/?#]+)/i.exec(url);
-  if (!m) return null;
-  return m[1]!.replace(/^[^@]*@/, '').toLowerCase();
+/** The tracker as the guard will read it, or null if the guard would refuse it outright. */
+function trackerTarget(url: string): OutboundTarget | null {
+  try {
+    return parseOutboundUrl(url, TRACKER_SCHEMES);
+  } catch {
+    return null;
+  }
+}
+
+/** RFC 6761: `localhost` and names under it are loopback whatever DNS says. */
+function isPlainlyPrivate(t: OutboundTarget): boolean {
+  const bytes = parseIp(t.host);
+  if (bytes) return refusedRange(bytes) !== null;
+  return /(^|\.)localhost\.?$/i.test(t.host);
+}
+
+export interface GuardedScrapeOptions extends DestinationPolicy {
+  /**
+   * Sends BEP 15 scrapes (e.g. the tracker client's `UdpTrackerTransport`). It is only ever
+   * handed `udp://<vetted IP literal>:<port>/announce`, so it never resolves a name itself.
+   */
+  readonly udp: ScrapeTransport;
+  /** Scrape response bytes kept at most (default 2 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Deadline of one HTTP scrape, lookups and redirects included (default 10 s). */
+  readonly timeoutMs?: number;
+  /** HTTP redirects followed at most, each one vetted again (default 3). */
+  readonly maxRedirects?: number;
+}
+
+/**
+ * The scrape transport for URLs that publishers chose. HTTP(S) scrapes go through
+ * `guardedHttpGet` (resolved, checked, pinned, redirects re-checked); a UDP tracker's host is
+ * resolved and checked by `vetDestination` and the datagrams go to that address literal, so a
+ * second lookup cannot answer differently. Refusals fail the scrape with the guard's
+ * `NET_DESTINATION_REFUSED` / `NET_USERINFO_REFUSED` codes, like any other tracker failure.
+ */
+export class GuardedScrapeTransport implements ScrapeTransport {
+  private readonly policy: DestinationPolicy;
+
+  constructor(private readonly opts: GuardedScrapeOptions) {
+    this.policy = {
+      ...(opts.allowPrivate === undefined ? {} : { allowPrivate: opts.allowPrivate }),
+      ...(opts.resolve === undefined ? {} : { resolve: opts.resolve }),
+      ...(opts.refusal === undefined ? {} : { refusal: opts.refusal }),
+    };
+  }
+
+  async scrape(url: string, infoHashes: readonly Uint8Array[], signal?: AbortSignal): Promise<ScrapeStats[]> {
+    const target = parseOutboundUrl(url, TRACKER_SCHEMES);
+    const maxBytes = this.opts.maxBodyBytes ?? DEFAULT_GUARDED_MAX_BYTES;
+    if (target.scheme === 'udp') {
+      const dest = await vetDestination(target.host, target.port, this.policy, signal);
+      const literal = dest.family === 6 ? `[${dest.address}]` : dest.address;
+      return this.opts.udp.scrape(`udp://${literal}:${target.port}/announce`, infoHashes, signal);
+    }
+    // The normalised href, so the URL fetched is exactly the one the guard parsed.
+    const scrapeUrl = buildScrapeUrl(target.url.href, infoHashes);
+    if (scrapeUrl === null) throw new TrackerError('TRACKER_BAD_URL', `${url} has no scrape URL (BEP 48)`);
+    const res = await guardedHttpGet(scrapeUrl, {
+      ...this.policy,
+      maxBytes,
+      timeoutMs: this.opts.timeoutMs ?? 10_000,
+      maxRedirects: this.opts.maxRedirects ?? 3,
+      headers: { 'user-agent': 'peerdrop/0.1' },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (res.status < 200 || res.status > 299)
+      throw new TrackerError('TRACKER_HTTP_STATUS', `tracker answered HTTP ${res.status}`);
+    return decodeScrapeResponse(res.body, { maxBytes });
+  }
 }
 
 export class TrackerScrapeHealthSource implements HealthSource {
@@ -115,8 +196,8 @@ export class TrackerScrapeHealthSource implements HealthSource {
     const groups = new Map<string, HealthTarget[]>();
     for (const t of targets) {
       for (const url of t.trackers) {
-        const host = trackerHost(url);
-        if (host === null || (!this.opts.allowPrivateTrackers && PRIVATE_HOST.test(host))) continue;
+        const target = trackerTarget(url);
+        if (target === null || (!this.opts.allowPrivateTrackers && isPlainlyPrivate(target))) continue;
         const group = groups.get(url);
         if (group) {
           if (group.length < this.opts.maxHashesPerScrape) group.push(t);

@@ -1,13 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { HealthUpdater, TrackerScrapeHealthSource } from '../../index-server/health.js';
+import {
+  GuardedScrapeTransport,
+  HealthUpdater,
+  TrackerScrapeHealthSource,
+} from '../../index-server/health.js';
 import { startIndexServer } from '../../index-server/http-api.js';
 import { peerdropHome } from '../../index-server/identity.js';
 import { PostgresIndexStore } from '../../index-server/postgres-store.js';
 import { SqliteIndexStore } from '../../index-server/sqlite-store.js';
 import type { IndexStore } from '../../index-server/store.js';
-import { DefaultTrackerTransport } from '../../tracker/client/transport.js';
+import { UdpTrackerTransport } from '../../tracker/client/udp-transport.js';
 import { systemClock } from '../../util/clock.js';
 import { usageError } from '../output.js';
 
@@ -62,10 +66,13 @@ export function register(program: Command): void {
         process.stderr.write(`peerdrop index: ${(err as Error)?.stack ?? String(err)}\n`);
       };
       const server = await startIndexServer({ store, port, bind: o.bind, adminToken, onError });
-      const transport = new DefaultTrackerTransport();
+      // Publishers choose the tracker URLs: every scrape goes through the outbound guard.
+      const transport = new UdpTrackerTransport();
       const updater = new HealthUpdater({
         store,
-        source: new TrackerScrapeHealthSource(transport, { clock: systemClock }),
+        source: new TrackerScrapeHealthSource(new GuardedScrapeTransport({ udp: transport }), {
+          clock: systemClock,
+        }),
         now: Date.now,
       });
       if (scrapeSeconds > 0) updater.start(scrapeSeconds * 1000, onError);
