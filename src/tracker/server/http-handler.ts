@@ -1,3 +1,4 @@
+import type { HttpGuardStats } from '../../net/http-guard.js';
 import { utf8 } from '../../util/bytes.js';
 import type { Clock } from '../../util/clock.js';
 import { TrackerError } from '../errors.js';
@@ -24,8 +25,12 @@ import { REJECT_MESSAGES, type RejectReason } from './swarm-types.js';
  *
  *   GET /announce[/<passkey>]?…   bencoded announce response or `failure reason`
  *   GET /scrape[/<passkey>]?…     bencoded scrape response (named info-hashes only)
- *   GET /stats                    JSON counters and swarm totals
- *   GET /metrics                  Prometheus text
+ *   GET /stats                    JSON counters and swarm totals (rate-limited per address)
+ *   GET /metrics                  Prometheus text (rate-limited per address)
+ *
+ * `/stats` and `/metrics` cost the same at any torrent count (the registry keeps running
+ * totals) and have their own, tighter per-address limit, so hammering them neither slows the
+ * tracker nor uses up anyone's announce budget.
  *
  * Tracker failures are HTTP 200 with a bencoded `failure reason` (what BitTorrent clients read);
  * only transport-level problems (route, method, target too long) get 4xx.
@@ -38,6 +43,10 @@ export interface HttpHandlerDeps {
   readonly clock: Clock;
   /** Process memory for /stats and /metrics (the transport measures it). */
   readonly memory?: () => StatsSnapshot['memory'];
+  /** Per-address limit on /stats and /metrics; absent = unlimited. */
+  readonly statsRateLimiter?: IpRateLimiter;
+  /** The HTTP guard's connection counters, for /stats and /metrics. */
+  readonly guardStats?: () => HttpGuardStats | undefined;
 }
 
 export interface HttpReply {
@@ -72,6 +81,13 @@ export class HttpTrackerHandler {
     if (path === '/scrape' || path.startsWith('/scrape/')) {
       return this.rateLimited(remote.host) ?? this.scrape(target, query);
     }
+    if (
+      (path === '/stats' || path === '/metrics') &&
+      this.deps.statsRateLimiter?.allow(remote.host) === false
+    ) {
+      this.deps.metrics.reject('http', 'rate-limited');
+      return plain(429, 'too many /stats or /metrics requests from this address; slow down');
+    }
     if (path === '/stats') {
       return { status: 200, contentType: 'application/json', body: utf8(JSON.stringify(this.stats())) };
     }
@@ -87,7 +103,13 @@ export class HttpTrackerHandler {
 
   stats(): StatsSnapshot {
     const { metrics, registry, clock } = this.deps;
-    return metrics.snapshot(clock.now(), registry.totals(), registry.evictions, this.deps.memory?.());
+    return metrics.snapshot(
+      clock.now(),
+      registry.totals(),
+      registry.evictions,
+      this.deps.memory?.(),
+      this.deps.guardStats?.(),
+    );
   }
 
   private rateLimited(host: string): HttpReply | null {

@@ -1,38 +1,49 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createGuardedServer, type HttpGuardLimits, type HttpGuardStats } from '../../net/http-guard.js';
 import type { HttpTrackerHandler } from './http-handler.js';
 
 /**
- * The HTTP transport: node:http in, {@link HttpTrackerHandler} decides, bytes out. Bounds are
- * set before any handler runs: header block (which holds the request line) ≤ 16 KiB,
- * connections ≤ `maxConnections`, slow clients cut off by header/request timeouts. Request
- * bodies are ignored (tracker requests are GETs).
+ * The HTTP transport: node:http in, {@link HttpTrackerHandler} decides, bytes out. The limits
+ * that protect the tracker from slow or numerous clients (connections per address and in all,
+ * header/request/keep-alive deadlines, half-open sockets, body bytes) are the shared HTTP
+ * guard's (`src/net/http-guard.ts`), set before any handler runs. Tracker requests are GETs, so
+ * a body is capped at 1 KiB and never read.
  */
 export interface HttpTransportOptions {
   readonly host: string;
   readonly port: number;
-  readonly maxConnections?: number;
+  /** Guard limits (connection caps, deadlines); the defaults suit a public tracker. */
+  readonly limits?: HttpGuardLimits;
   readonly onError?: (err: Error) => void;
 }
 
 export interface HttpTransport {
   readonly host: string;
   readonly port: number;
+  guardStats(): HttpGuardStats;
   /** Stop accepting, drop keep-alive connections, resolve when closed. */
   close(): Promise<void>;
 }
+
+/** Tracker defaults: short deadlines (an announce is one small GET), tiny bodies. */
+export const TRACKER_HTTP_LIMITS: HttpGuardLimits = {
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 64,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5000,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 1024,
+  maxPendingBodyBytes: 1024 * 1024,
+  maxPendingBodyBytesPerAddress: 64 * 1024,
+};
 
 export function listenHttp(
   handler: HttpTrackerHandler,
   options: HttpTransportOptions,
 ): Promise<HttpTransport> {
   const onError = options.onError ?? (() => {});
-  const server = createServer(
-    {
-      maxHeaderSize: 16 * 1024,
-      requestTimeout: 10_000,
-      headersTimeout: 5_000,
-      keepAliveTimeout: 5_000,
-    },
+  const guarded = createGuardedServer(
     (req: IncomingMessage, res: ServerResponse) => {
       req.resume();
       let reply: ReturnType<HttpTrackerHandler['handle']>;
@@ -50,12 +61,9 @@ export function listenHttp(
       });
       res.end(req.method === 'HEAD' ? undefined : reply.body);
     },
+    { ...TRACKER_HTTP_LIMITS, ...options.limits },
   );
-  server.maxConnections = options.maxConnections ?? 10_000;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  const server = guarded.server;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -66,6 +74,7 @@ export function listenHttp(
       resolve({
         host: options.host,
         port,
+        guardStats: guarded.stats,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -1,3 +1,4 @@
+import type { HttpGuardStats } from '../../net/http-guard.js';
 import type { AnnounceEvent } from '../protocol/announce.js';
 import type { RejectReason, SwarmTotals } from './swarm-types.js';
 
@@ -37,6 +38,8 @@ export interface StatsSnapshot {
   readonly connects: number;
   readonly rejects: Readonly<Record<TrackerProtocol, Readonly<Counts<RejectReason>>>>;
   readonly memory?: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** The HTTP transport's connection guard (absent without HTTP). */
+  readonly http?: HttpGuardStats;
 }
 
 export class TrackerMetrics {
@@ -60,6 +63,7 @@ export class TrackerMetrics {
     totals: SwarmTotals,
     evictions: number,
     memory?: StatsSnapshot['memory'],
+    http?: HttpGuardStats,
   ): StatsSnapshot {
     return {
       uptimeSeconds: Math.max(0, Math.round((nowMs - this.startedMs) / 1000)),
@@ -70,6 +74,7 @@ export class TrackerMetrics {
       connects: this.connects,
       rejects: { http: { ...this.rejects.http }, udp: { ...this.rejects.udp } },
       ...(memory === undefined ? {} : { memory }),
+      ...(http === undefined ? {} : { http }),
     };
   }
 }
@@ -122,6 +127,22 @@ export function renderPrometheus(s: StatsSnapshot): string {
       ['', s.memory.rssBytes],
     ]);
     metric('peerdrop_tracker_heap_used_bytes', 'gauge', 'V8 heap in use.', [['', s.memory.heapUsedBytes]]);
+  }
+  if (s.http) {
+    const h = s.http;
+    metric('peerdrop_tracker_http_connections', 'gauge', 'HTTP connections open.', [['', h.connections]]);
+    metric(
+      'peerdrop_tracker_http_refused_total',
+      'counter',
+      'HTTP connections refused or closed by the guard.',
+      [
+        ['{reason="per-address"}', h.refusedPerAddress],
+        ['{reason="total"}', h.refusedTotal],
+        ['{reason="evicted-idle"}', h.evictedIdle],
+        ['{reason="idle"}', h.closedIdle],
+        ['{reason="lingering"}', h.closedLingering],
+      ],
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import type { HttpGuardLimits } from '../../net/http-guard.js';
 import { type Clock, systemClock } from '../../util/clock.js';
 import { mathRandom, type Random } from '../../util/random.js';
 import { HttpTrackerHandler } from './http-handler.js';
@@ -28,6 +29,10 @@ export interface TrackerServerOptions
   readonly passkeys?: Iterable<string> | null;
   /** Requests per second per IP over both protocols (default 20, burst 4×); 0 disables. */
   readonly rateLimitPerSecond?: number;
+  /** `/stats` and `/metrics` requests per second per IP (default 2, burst 10); 0 disables. */
+  readonly statsRateLimitPerSecond?: number;
+  /** HTTP connection limits and deadlines (see `src/net/http-guard.ts`). */
+  readonly httpLimits?: HttpGuardLimits;
   readonly logger?: TrackerLogger;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -71,7 +76,19 @@ export async function startTrackerServer(options: TrackerServerOptions = {}): Pr
     const m = process.memoryUsage();
     return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
   };
-  const http = new HttpTrackerHandler({ registry, rateLimiter, metrics, logger, clock, memory });
+  const statsRate = options.statsRateLimitPerSecond ?? 2;
+  const statsRateLimiter = new IpRateLimiter({ clock, ratePerSecond: statsRate, burst: statsRate * 5 });
+  let httpT: HttpTransport | null = null;
+  const http = new HttpTrackerHandler({
+    registry,
+    rateLimiter,
+    metrics,
+    logger,
+    clock,
+    memory,
+    statsRateLimiter,
+    guardStats: () => httpT?.guardStats(),
+  });
   const udp = new UdpTrackerHandler({
     registry,
     rateLimiter,
@@ -86,10 +103,12 @@ export async function startTrackerServer(options: TrackerServerOptions = {}): Pr
   };
   const httpPort = options.httpPort === undefined ? 8000 : options.httpPort;
   const udpPort = options.udpPort === undefined ? 8000 : options.udpPort;
-  let httpT: HttpTransport | null = null;
   let udpT: UdpTransport | null = null;
   try {
-    if (httpPort !== null) httpT = await listenHttp(http, { host: bind, port: httpPort, onError });
+    if (httpPort !== null) {
+      const limits = options.httpLimits ?? {};
+      httpT = await listenHttp(http, { host: bind, port: httpPort, onError, limits });
+    }
     if (udpPort !== null) udpT = await listenUdp(udp, { host: bind, port: udpPort, onError });
   } catch (err) {
     await httpT?.close();
