@@ -118,3 +118,93 @@ test('CLI errors are one line on stderr with a non-zero exit', async () => {
   assert.equal(down.stderr.trim().split('\n').length, 1);
   assert.match(down.stderr, /INDEX_UNAVAILABLE/);
 });
+
+test('publish --tag Linux works: tags are canonicalised before signing', async () => {
+  const pub = await runCli(
+    ['publish', torrentFile, '--index', url, '--tag', 'Linux', '--tag', ' LINUX ', '--tag', 'Sea Birds'],
+    { env },
+  );
+  assert.equal(pub.code, 0, pub.stderr);
+  const stored = (await (await fetch(new URL(`api/entries/${infoHash}`, url))).json()) as {
+    entry: { tags: string[]; title: string };
+  };
+  assert.deepEqual(stored.entry.tags, ['linux', 'sea birds']);
+});
+
+test('publishing an existing entry again keeps its title, description, tags and category', async () => {
+  const first = await runCli(
+    [
+      'publish',
+      torrentFile,
+      '--index',
+      url,
+      '--title',
+      'Kept Title',
+      '--description',
+      'kept description',
+      '--tag',
+      'kept',
+      '--category',
+      'Books',
+    ],
+    { env },
+  );
+  assert.equal(first.code, 0, first.stderr);
+  const again = await runCli(['publish', torrentFile, '--index', url], { env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^updated/);
+  const got = async () =>
+    (
+      (await (await fetch(new URL(`api/entries/${infoHash}`, url))).json()) as {
+        entry: { title: string; description: string; tags: string[]; category: string };
+      }
+    ).entry;
+  const e = await got();
+  assert.equal(e.title, 'Kept Title');
+  assert.equal(e.description, 'kept description');
+  assert.deepEqual(e.tags, ['kept']);
+  assert.equal(e.category, 'books');
+  // A given option still replaces just that field.
+  await runCli(['publish', torrentFile, '--index', url, '--title', 'New Title'], { env });
+  const e2 = await got();
+  assert.equal(e2.title, 'New Title');
+  assert.deepEqual(e2.tags, ['kept']);
+});
+
+test('an invalid --category is refused with one line and exit 2, before any request', async () => {
+  for (const bad of ['movies', 'DROP TABLE', '']) {
+    const r = await runCli(['publish', torrentFile, '--index', 'http://127.0.0.1:1/', '--category', bad], {
+      env,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /--category must be one of audio, video, software/);
+  }
+});
+
+test('a refused character in --title is reported before anything is sent', async () => {
+  const r = await runCli(['publish', torrentFile, '--index', url, '--title', 'evil\u202etxt.exe'], { env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /title contains a bidi control character \(U\+202E\) \(ENTRY_INVALID\)/);
+  assert.ok(!r.stderr.includes('\u202e'));
+});
+
+test('search with -excluded words (the documented syntax) and quoted phrases', async () => {
+  await runCli(['publish', torrentFile, '--index', url, '--title', 'Gannet Colony Survey'], { env });
+  const hit = await runCli(['search', 'gannet', '-movie', '--index', url, '--json'], { env });
+  assert.equal(hit.code, 0, hit.stderr);
+  assert.equal((JSON.parse(hit.stdout) as unknown[]).length, 1);
+  const first = await runCli(['search', '-movie', 'gannet', '--json', '--index', url], { env });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((JSON.parse(first.stdout) as unknown[]).length, 1);
+  const excluded = await runCli(['search', 'gannet', '-colony', '--index', url, '--json'], { env });
+  assert.equal(excluded.code, 0, excluded.stderr);
+  assert.deepEqual(JSON.parse(excluded.stdout), []);
+  const phrase = await runCli(['search', 'colony survey', '--index', url, '--json'], { env });
+  assert.equal((JSON.parse(phrase.stdout) as unknown[]).length, 1);
+  const wrongOrder = await runCli(['search', 'survey colony', '--index', url, '--json'], { env });
+  assert.deepEqual(JSON.parse(wrongOrder.stdout), []);
+  const typo = await runCli(['search', 'gannet', '--categroy', 'video', '--index', url], { env });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown option '--categroy'/);
+});

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { IndexClient } from '../../index-server/client.js';
-import { ENTRY_LIMITS, type EntryBody } from '../../index-server/entry.js';
-import { loadOrCreateIdentity } from '../../index-server/identity.js';
+import { IndexClient, type IndexEntry, isOwnVerifiedEntry } from '../../index-server/client.js';
+import { CATEGORIES, ENTRY_LIMITS, type EntryBody } from '../../index-server/entry.js';
+import { IndexError } from '../../index-server/errors.js';
+import { type Identity, loadOrCreateIdentity } from '../../index-server/identity.js';
 import {
   DEFAULT_METAINFO_LIMITS,
   infoHashHex,
@@ -10,12 +11,14 @@ import {
   type Metainfo,
   parseMetainfo,
 } from '../../metainfo/index.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 import { CliError, usageError } from '../output.js';
 
 /**
  * `peerdrop publish <torrent-file> --index URL [--title T] [--description D] [--tag X]... [--category C]`:
  * describe a torrent on an index, signed with the local publisher identity (created on first
- * use in $PEERDROP_HOME). Publishing again updates the entry (a larger seq).
+ * use in $PEERDROP_HOME). Publishing again updates the entry (a larger seq) and keeps its
+ * title, description, tags and category unless new ones are given.
  */
 interface PublishOptions {
   index?: string;
@@ -31,18 +34,25 @@ export function indexUrl(option: string | undefined): string {
   return url;
 }
 
+/** The described fields of a published entry, reused when publishing it again. */
+export type KeptFields = Pick<EntryBody, 'title' | 'description' | 'tags' | 'category'>;
+
+// Only printable-ASCII http(s)/udp URLs: the index refuses anything else in an entry.
+const TRACKER_URL = /^(https?|udp):\/\/[\x21-\x7e]+$/i;
+
+/**
+ * The entry to sign for torrent `m`: an option given wins, else the field as it is published
+ * now (`kept`), else the default (title: the torrent name, description: its comment).
+ */
 export function entryFromMetainfo(
   m: Metainfo,
   o: Omit<PublishOptions, 'index'>,
+  kept: KeptFields | null = null,
 ): Omit<EntryBody, 'publisher' | 'seq'> {
   const trackers: string[] = [];
   for (const tier of m.announceTiers)
     for (const url of tier)
-      if (
-        /^(https?|udp):\/\//i.test(url) &&
-        !trackers.includes(url) &&
-        trackers.length < ENTRY_LIMITS.maxTrackers
-      )
+      if (TRACKER_URL.test(url) && !trackers.includes(url) && trackers.length < ENTRY_LIMITS.maxTrackers)
         trackers.push(url);
   return {
     infoHash: infoHashHex(m),
@@ -52,11 +62,36 @@ export function entryFromMetainfo(
       .filter((f) => !f.attributes.isPadding)
       .map((f) => ({ path: [...f.path], length: f.lengthBytes })),
     trackers,
-    title: o.title ?? m.name,
-    description: o.description ?? m.comment ?? '',
-    tags: o.tag,
-    category: o.category ?? 'other',
+    title: o.title ?? kept?.title ?? m.name,
+    description: o.description ?? kept?.description ?? m.comment ?? '',
+    tags: o.tag.length > 0 ? o.tag : (kept?.tags ?? []),
+    category: o.category ?? kept?.category ?? 'other',
   };
+}
+
+/** `--category`, checked against the list `--help` shows (case-insensitive). */
+export function categoryOption(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const c = text.trim().toLowerCase();
+  if (!CATEGORIES.includes(c))
+    throw usageError(
+      `--category must be one of ${CATEGORIES.join(', ')} (got '${sanitizeForTerminal(text, { maxChars: 40 })}')`,
+    );
+  return c;
+}
+
+/**
+ * The fields of the stored entry that may be kept: only from our own entry whose signature
+ * verifies, so an index cannot make us sign a title we never wrote.
+ */
+function keptFields(existing: IndexEntry | null, id: Identity, url: string): KeptFields | null {
+  if (existing === null || existing.publisher !== id.publicKeyHex) return null;
+  if (!isOwnVerifiedEntry(id, existing))
+    throw new IndexError(
+      'INDEX_BAD_REPLY',
+      `the index at ${sanitizeForTerminal(url, { maxChars: 200 })} returned your entry with a signature that does not verify`,
+    );
+  return existing;
 }
 
 async function loadTorrent(file: string): Promise<Metainfo> {
@@ -75,12 +110,17 @@ export function register(program: Command): void {
     .option('--title <title>', 'title shown in search results (default: the torrent name)')
     .option('--description <text>', 'a longer description')
     .option('--tag <tag>', 'a tag (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--category <category>', 'audio, video, software, books, images, data, games or other')
+    .option('--category <category>', `${CATEGORIES.slice(0, -1).join(', ')} or ${CATEGORIES.at(-1)}`)
     .action(async (file: string, o: PublishOptions) => {
-      const client = new IndexClient(indexUrl(o.index));
+      const options = { ...o, category: categoryOption(o.category) };
+      const url = indexUrl(o.index);
+      const client = new IndexClient(url);
       const m = await loadTorrent(file);
-      const entry = entryFromMetainfo(m, o);
-      const outcome = await client.publish(loadOrCreateIdentity(), entry);
-      process.stdout.write(`${outcome} ${entry.infoHash ?? entry.infoHashV2} ${entry.name}\n`);
+      const id = loadOrCreateIdentity();
+      const hash = infoHashHex(m) ?? infoHashV2Hex(m) ?? '';
+      const existing = await client.get(hash);
+      const entry = entryFromMetainfo(m, options, keptFields(existing, id, url));
+      const outcome = await client.publish(id, entry, { existing });
+      process.stdout.write(`${outcome} ${hash} ${sanitizeForTerminal(entry.name)}\n`);
     });
 }

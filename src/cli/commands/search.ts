@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { IndexClient, type IndexSearchResult } from '../../index-server/client.js';
-import { formatBytes, printJson, usageError } from '../output.js';
+import { jsonForTerminal, sanitizeForTerminal } from '../../util/terminal-text.js';
+import { formatBytes, usageError } from '../output.js';
 import { indexUrl } from './publish.js';
 
 /**
  * `peerdrop search <words...> --index URL [--category C] [--json]`: a readable table, or with
  * `--json` an array of results (`infoHash`, `infoHashV2`, `name`, `magnet`, `seeders`,
- * `leechers`, …) that `peerdrop get` accepts via `magnet`.
+ * `leechers`, …) that `peerdrop get` accepts via `magnet`. Words starting with `-` exclude
+ * (`peerdrop search collection -movie`); a word with spaces (shell-quoted) is a phrase.
+ * Everything printed that the index sent goes through `sanitizeForTerminal`/`jsonForTerminal`.
  */
 interface SearchOptions {
   index?: string;
@@ -32,12 +35,28 @@ function table(results: readonly IndexSearchResult[]): string {
   for (const r of results) {
     const seeds = r.seeders === null ? '?' : String(r.seeders);
     const leech = r.leechers === null ? '?' : String(r.leechers);
-    const name = (r.title || r.name).replace(/\s+/g, ' ');
+    const name = sanitizeForTerminal(r.title || r.name) || sanitizeForTerminal(r.name);
     lines.push(
       `${seeds.padStart(5)} ${leech.padStart(5)} ${formatBytes(r.sizeBytes).padStart(10)}  ${clip(name, 50)}  ${r.infoHash ?? r.infoHashV2}`,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The query string from the words as the shell split them. Commander passes unknown dash words
+ * through (`-movie`); a real but misspelt long option (`--categroy`) is refused rather than
+ * searched for. A word holding spaces came from shell quotes: it becomes a quoted phrase.
+ */
+export function queryFromWords(words: readonly string[]): string {
+  return words
+    .map((w) => {
+      if (w.startsWith('--'))
+        throw usageError(`unknown option '${sanitizeForTerminal(w, { maxChars: 40 })}'`);
+      if (!/\s/.test(w) || w.includes('"')) return w;
+      return w.startsWith('-') ? `-"${w.slice(1)}"` : `"${w}"`;
+    })
+    .join(' ');
 }
 
 export function register(program: Command): void {
@@ -50,14 +69,15 @@ export function register(program: Command): void {
     .option('--page <n>', 'page number', '1')
     .option('--per-page <n>', 'results per page (max 100)', '20')
     .option('--json', 'print a JSON array of results')
+    // `-movie` is an excluded word, not an option: unknown options reach `words` (checked there).
+    .allowUnknownOption()
     .action(async (words: string[], o: SearchOptions) => {
+      const q = queryFromWords(words);
+      const page = positive(o.page, '--page');
+      const perPage = positive(o.perPage, '--per-page');
       const client = new IndexClient(indexUrl(o.index));
-      const r = await client.search(words.join(' '), {
-        category: o.category,
-        page: positive(o.page, '--page'),
-        perPage: positive(o.perPage, '--per-page'),
-      });
-      if (o.json) printJson(r.results);
+      const r = await client.search(q, { category: o.category, page, perPage });
+      if (o.json) process.stdout.write(`${jsonForTerminal(r.results)}\n`);
       else if (r.results.length === 0) process.stdout.write('no results\n');
       else process.stdout.write(table(r.results));
     });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { IndexClient } from '../../index-server/client.js';
 import { normalizeHashParam } from '../../index-server/entry.js';
 import { loadOrCreateIdentity } from '../../index-server/identity.js';
+import { sanitizeForTerminal } from '../../util/terminal-text.js';
 import { usageError } from '../output.js';
 import { indexUrl } from './publish.js';
 
@@ -14,7 +15,7 @@ export function register(program: Command): void {
     .option('--index <url>', 'the index URL (or PEERDROP_INDEX)')
     .action(async (hash: string, o: { index?: string }) => {
       const h = normalizeHashParam(hash);
-      if (h === null) throw usageError(`not an info-hash: ${hash}`);
+      if (h === null) throw usageError(`not an info-hash: ${sanitizeForTerminal(hash, { maxChars: 80 })}`);
       await new IndexClient(indexUrl(o.index)).unpublish(loadOrCreateIdentity(), h);
       process.stdout.write(`removed ${h}\n`);
     });
