@@ -70,6 +70,8 @@ const HONEST = v1Info(1, 3000);
 const OTHER = v1Info(2, 3000);
 const BIGGER = v1Info(3, 4000);
 const SMALLER = v1Info(4, 1500);
+/** A claim of the largest size we accept (its bytes only set the length: it serves garbage). */
+const HUGE = new Uint8Array(MAX_METADATA_BYTES);
 const V2 = v2Info(5, 400);
 const V2_OTHER = v2Info(6, 400);
 const V1_TARGET = { infoHash: sha1(HONEST), infoHashV2: null };
@@ -85,6 +87,7 @@ type Kind =
   | 'wrong-total'
   | 'unrequested'
   | 'wrong-length'
+  | 'huge'
   | 'silent'
   | 'rejecter';
 
@@ -108,6 +111,8 @@ interface PeerSpec {
   /** Liars may leave; honest peers in these tests stay. */
   readonly leaveMs?: number;
   readonly port?: number;
+  /** Answer delay (default: 1..300 ms at random). */
+  readonly latencyMs?: number;
 }
 
 /** An in-memory PeerChannel that answers ut_metadata requests according to its kind. */
@@ -157,7 +162,10 @@ class FakePeer implements PeerChannel {
     assert.equal(msg.type, 'request', 'the fetcher only requests');
     this.requests++;
     this.asked.add(msg.piece);
-    if (this.spec.kind !== 'silent') this.sim.later(this.sim.rng.int(1, 300), () => this.answer(msg.piece));
+    if (this.spec.kind !== 'silent') {
+      const delayMs = this.spec.latencyMs ?? this.sim.rng.int(1, 300);
+      this.sim.later(delayMs, () => this.answer(msg.piece));
+    }
     return true;
   }
 
@@ -190,7 +198,8 @@ class FakePeer implements PeerChannel {
       case 'bigger':
       case 'smaller':
         return this.sim.deliver(this, data(piece, own), honestBad(own));
-      case 'garbage': {
+      case 'garbage':
+      case 'huge': {
         const junk = this.sim.rng.bytes(own.length);
         return this.sim.deliver(this, data(piece, junk), honestBad(junk));
       }
@@ -255,6 +264,7 @@ function servedBytes(honest: Uint8Array, kind: Kind, other: Uint8Array): Uint8Ar
   if (kind === 'other-dict') return other;
   if (kind === 'bigger') return BIGGER;
   if (kind === 'smaller') return SMALLER;
+  if (kind === 'huge') return HUGE;
   return honest;
 }
 
@@ -470,6 +480,21 @@ describe('MetadataFetcher', () => {
     assert.ok(sim.fetcher.failedAssemblies <= 21, `${sim.fetcher.failedAssemblies} failed assemblies`);
   });
 
+  test('a slow honest peer (every answer after 12 s, past the timeout) still completes', () => {
+    const sim = run([
+      { kind: 'honest', latencyMs: 12_000 },
+      { kind: 'garbage', arriveMs: 100 },
+    ]);
+    assert.ok(sim.doneAtMs! < 120_000, `done at ${sim.doneAtMs} ms`);
+  });
+
+  test('liars claiming the largest size do not starve an honest peer of assembly memory', () => {
+    const specs: PeerSpec[] = [{ kind: 'huge' }, { kind: 'huge' }, { kind: 'huge' }];
+    specs.push({ kind: 'silent', arriveMs: 10 }, { kind: 'honest', arriveMs: 20 });
+    const sim = run(specs);
+    assert.ok(sim.doneAtMs! < 60_000, `done at ${sim.doneAtMs} ms`);
+  });
+
   test('a liar that answers some pieces with garbage, then rejects', () => {
     const sim = run([{ kind: 'partial-reject' }, { kind: 'honest' }]);
     assert.equal(sim.bad.get(sim.peers[0]!), MetadataFault.HashMismatch);
@@ -506,6 +531,8 @@ describe('MetadataFetcher', () => {
 
   test('silent and refusing peers are not blamed and do not stop the download', () => {
     const sim = run([{ kind: 'silent' }, { kind: 'rejecter' }, { kind: 'honest', arriveMs: 100 }]);
+    // The pieces the silent peer sits on are asked of the honest one after 2 s (endgame), not 10 s.
+    assert.ok(sim.doneAtMs! < 4_000, `done at ${sim.doneAtMs} ms`);
     assert.equal(sim.bad.size, 0);
     assert.equal(sim.warnings.length, 0);
   });
@@ -593,9 +620,12 @@ describe('MetadataFetcher', () => {
     assert.equal(sim.fetcher.progress().piecesHave, 4);
   });
 
-  test('property: with an honest peer present, metadata completes and no honest peer is blamed', () => {
+  test('property: with an honest peer present (fast or slow), metadata completes and no honest peer is blamed', () => {
     const spec = fc.record({
-      honest: fc.array(fc.integer({ min: 0, max: 8_000 }), { minLength: 1, maxLength: 3 }),
+      honest: fc.array(fc.record({ arriveMs: fc.integer({ min: 0, max: 8_000 }), isSlow: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
       others: fc.array(
         fc.record({
           kind: fc.constantFrom<Kind>(...LIAR_KINDS, 'silent', 'rejecter'),
@@ -609,7 +639,12 @@ describe('MetadataFetcher', () => {
     fc.assert(
       fc.property(spec, ({ honest, others, seed }) => {
         const specs: PeerSpec[] = [
-          ...honest.map((arriveMs) => ({ kind: 'honest' as const, arriveMs })),
+          // A slow honest peer answers after the request timeout.
+          ...honest.map((h) => ({
+            kind: 'honest' as const,
+            arriveMs: h.arriveMs,
+            ...(h.isSlow ? { latencyMs: 12_000 } : {}),
+          })),
           ...others.map((o) => ({ ...o, ...(TRUTHFUL.has(o.kind) ? { leaveMs: undefined } : {}) })),
         ];
         // Random arrival order: shuffle with the seed (arrival times are random too).

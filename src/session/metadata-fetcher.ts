@@ -102,6 +102,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 const MIXED_OUTSTANDING = 2;
 const SINGLE_OUTSTANDING = 4;
+/** A mixed-assembly piece unanswered this long is also asked of another peer. */
+const ENDGAME_AFTER_MS = 2_000;
 /** Timeouts in a row after which a peer rests. */
 const MAX_TIMEOUTS = 3;
 /** How long a peer that rejected us or kept timing out is left alone. */
@@ -140,7 +142,6 @@ interface Assembly {
 interface Peer {
   readonly channel: PeerChannel;
   readonly claim: SizeClaim;
-  readonly seq: number;
   /** Position in the isolation queue (moves to the back after a stall). */
   queueSeq: number;
   /** The one assembly this peer feeds, if any. */
@@ -298,12 +299,10 @@ export class MetadataFetcher {
       claim = { sizeBytes: size, firstSeq: this.nextSeq, mode: 'mixed' };
       this.claims.set(size, claim);
     }
-    const seq = this.nextSeq++;
     this.peers.set(channel, {
       channel,
       claim,
-      seq,
-      queueSeq: seq,
+      queueSeq: this.nextSeq++,
       assembly: null,
       outstanding: new Map(),
       asked: new Set(),
@@ -395,6 +394,7 @@ export class MetadataFetcher {
     this.isDone = true;
     for (const a of [...this.assemblies()]) this.drop(a);
     this.departed.length = 0;
+    this.peers.clear();
     let metainfo: Metainfo;
     try {
       metainfo = parseInfoDictionary(info);
@@ -434,9 +434,12 @@ export class MetadataFetcher {
       have: 0,
       isDropped: false,
     };
-    if (owner === null) this.mixed = a;
-    else this.singles.add(a);
-    if (owner !== null) owner.assembly = a;
+    if (owner === null) {
+      this.mixed = a;
+    } else {
+      this.singles.add(a);
+      owner.assembly = a;
+    }
     return a;
   }
 
@@ -592,6 +595,18 @@ export class MetadataFetcher {
       const peer = this.pickSource(members, piece, nowMs);
       if (peer === null) return;
       this.request(peer, a, piece, nowMs);
+    }
+    // Endgame: every missing piece is asked for; one kept waiting is asked of a fresh peer too
+    // (at most once per peer), so a silent peer costs ENDGAME_AFTER_MS, not a full timeout.
+    for (const [piece, holder] of [...a.inflight]) {
+      const atMs = holder.outstanding.get(piece);
+      if (a.isDropped || atMs === undefined || nowMs - atMs < ENDGAME_AFTER_MS) continue;
+      const peer = this.pickSource(
+        members.filter((p) => !p.asked.has(piece)),
+        piece,
+        nowMs,
+      );
+      if (peer !== null) this.request(peer, a, piece, nowMs);
     }
   }
 
