@@ -17,6 +17,8 @@ export const SessionWarningCodes = {
   METADATA_RETRY: 'an assembled info dictionary did not match the info-hash',
   /** The info dictionary arrived but the torrent could not start (storage, bad layout). */
   METADATA_START_FAILED: 'the torrent could not start after its metadata arrived',
+  /** Seed-only: some files are missing or damaged; `message` names them. */
+  SEED_DATA_INCOMPLETE: 'the data to seed is incomplete',
   /** A peer source (DHT, LSD…) reported a problem. */
   PEER_SOURCE_WARNING: 'a peer source reported a problem',
 } as const;

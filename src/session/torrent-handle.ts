@@ -3,7 +3,7 @@ import type { FilePriority } from '../storage/storage.js';
 import { PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { PeerSourceStatus } from './peer-source.js';
-import type { PeerInfo, TorrentEvents, TorrentStatus } from './torrent-types.js';
+import type { FileStatus, PeerInfo, TorrentEvents, TorrentStatus } from './torrent-types.js';
 
 /** Per-torrent limits in bytes/s; `Infinity` is unlimited. */
 export interface TorrentLimits {
@@ -26,6 +26,7 @@ export interface TorrentControl {
   setLimits(limits: TorrentLimits): void;
   peers(): PeerInfo[];
   trackers(): PeerSourceStatus[];
+  files(): FileStatus[] | null;
 }
 
 /** How the session raises a handle's events (kept out of the public handle). */
@@ -97,6 +98,11 @@ export class TorrentHandle extends TypedEmitter<TorrentEvents> {
   /** Per-torrent bandwidth limits in bytes/s (Infinity: unlimited). */
   setLimits(limits: TorrentLimits): void {
     this.control.setLimits(limits);
+  }
+
+  /** Each file with its verified bytes and priority, or null before the metadata is known. */
+  files(): FileStatus[] | null {
+    return this.control.files();
   }
 
   /** The peers connected now. */

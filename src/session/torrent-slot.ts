@@ -98,6 +98,7 @@ export class TorrentSlot {
       filePriorities: () => this.torrent?.filePriorities() ?? null,
       setLimits: (limits) => this.setLimits(limits),
       peers: () => this.peers(),
+      files: () => this.torrent?.files() ?? null,
       trackers: () => this.sources.flatMap((s) => s.describe?.() ?? []),
     });
     this.handle = handle;
@@ -373,9 +374,11 @@ export class TorrentSlot {
   }
 
   status(): TorrentStatus {
+    const discovery = { knownPeers: this.peerBook.size, sources: this.sources.map((s) => s.name) };
     if (this.isPaused && this.lastStatus)
       return {
         ...this.lastStatus,
+        ...discovery,
         state: 'paused',
         downloadRate: 0,
         uploadRate: 0,
@@ -383,7 +386,7 @@ export class TorrentSlot {
         seeds: 0,
         etaSeconds: null,
       };
-    if (this.torrent) return this.torrent.status();
+    if (this.torrent) return { ...this.torrent.status(), ...discovery };
     return {
       infoHash: this.key,
       name: this.metainfo?.name ?? this.magnet?.name ?? this.key,
@@ -399,6 +402,7 @@ export class TorrentSlot {
       seeds: 0,
       etaSeconds: null,
       error: null,
+      ...discovery,
     };
   }
 }

@@ -28,6 +28,22 @@ export interface TorrentStatus {
   /** Seconds to completion at the current rate, or null when unknown. */
   readonly etaSeconds: number | null;
   readonly error: string | null;
+  /** Peer addresses heard of (all sources), and connection attempts under way. */
+  readonly knownPeers?: number;
+  /** Names of the peer sources running (`tracker`, `dht`, `lsd`…; `manual` peers are always possible). */
+  readonly sources?: readonly string[];
+}
+
+/** One file of the torrent, as users see it (padding files left out; index as `peerdrop info` lists). */
+export interface FileStatus {
+  readonly index: number;
+  /** Path inside the torrent, components joined with `/`. */
+  readonly path: string;
+  readonly lengthBytes: number;
+  /** Bytes of the file inside verified pieces. */
+  readonly verifiedBytes: number;
+  /** 0 = skipped, 1..7 = low..high. */
+  readonly priority: number;
 }
 
 export interface PeerEvent {
@@ -87,4 +103,9 @@ export interface TorrentOptions {
   readonly isKnownComplete?: boolean;
   /** Max connections for this torrent (default 50). */
   readonly maxPeers?: number;
+  /**
+   * Serve what is there and never download (`peerdrop seed`): missing or damaged files are
+   * reported by name (`SEED_DATA_INCOMPLETE`) and the torrent seeds the pieces it has.
+   */
+  readonly isSeedOnly?: boolean;
 }

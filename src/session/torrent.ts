@@ -20,7 +20,14 @@ import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
 import { ReadCache } from './read-cache.js';
 import { TorrentExtensions } from './torrent-extensions.js';
-import type { PeerEvent, PeerInfo, TorrentOptions, TorrentState, TorrentStatus } from './torrent-types.js';
+import type {
+  FileStatus,
+  PeerEvent,
+  PeerInfo,
+  TorrentOptions,
+  TorrentState,
+  TorrentStatus,
+} from './torrent-types.js';
 import { Uploader } from './uploader.js';
 
 /** What the torrent needs from storage (the session adapts the storage layer to this). */
@@ -178,11 +185,58 @@ export class Torrent {
 
   // ---- lifecycle ------------------------------------------------------------------------
 
-  /** Begin: seeding or downloading per the verified pieces. */
+  /** Begin: seeding or downloading per the verified pieces (seed-only torrents never download). */
   start(): void {
-    this.state = this.picker.isComplete() ? 'seeding' : 'downloading';
-    if (this.state === 'seeding') this.listener.onDone();
+    const isComplete = this.picker.isComplete();
+    this.state = isComplete || this.options.isSeedOnly ? 'seeding' : 'downloading';
+    if (isComplete) this.listener.onDone();
+    else if (this.options.isSeedOnly) this.reportIncompleteSeed();
     this.tick();
+  }
+
+  /** Per file: how much of it is verified. */
+  files(): FileStatus[] {
+    const have = this.picker.haveBitfield();
+    const pl = this.metainfo.pieceLengthBytes;
+    return this.userFiles().map((i, index) => {
+      const f = this.metainfo.files[i]!;
+      let verified = 0;
+      if (f.lengthBytes > 0) {
+        const first = Math.floor(f.offsetBytes / pl);
+        const last = Math.floor((f.offsetBytes + f.lengthBytes - 1) / pl);
+        for (let p = first; p <= last; p++) {
+          if (!have.get(p)) continue;
+          const start = Math.max(f.offsetBytes, p * pl);
+          const end = Math.min(f.offsetBytes + f.lengthBytes, (p + 1) * pl);
+          verified += end - start;
+        }
+      }
+      return {
+        index,
+        path: f.path.join('/'),
+        lengthBytes: f.lengthBytes,
+        verifiedBytes: verified,
+        priority: this.torrentFilePriorities[i] ?? 0,
+      };
+    });
+  }
+
+  private reportIncompleteSeed(): void {
+    const bad = this.files().filter((f) => f.priority > 0 && f.verifiedBytes < f.lengthBytes);
+    const names = bad
+      .slice(0, 10)
+      .map((f) =>
+        f.verifiedBytes === 0
+          ? `${f.path} (missing or unreadable)`
+          : `${f.path} (damaged: ${f.verifiedBytes} of ${f.lengthBytes} bytes verified)`,
+      );
+    const more = bad.length > 10 ? ` and ${bad.length - 10} more` : '';
+    this.listener.onWarning(
+      warning(
+        'SEED_DATA_INCOMPLETE',
+        `${bad.length} file(s) cannot be served in full: ${names.join(', ')}${more}; seeding the verified pieces only`,
+      ),
+    );
   }
 
   get currentState(): TorrentState {
@@ -366,7 +420,7 @@ export class Torrent {
 
   /** Interested iff the peer has a piece we want. */
   private updateInterest(link: PeerLink): void {
-    const want = !this.picker.isComplete() && this.peerHasWanted(link);
+    const want = !this.options.isSeedOnly && !this.picker.isComplete() && this.peerHasWanted(link);
     if (want !== link.amInterested) {
       if (want) link.channel.interested();
       else link.channel.notInterested();
