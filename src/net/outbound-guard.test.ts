@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { createSecureContext } from 'node:tls';
 import { parseIp } from '../util/ip.js';
 import {
   type Destination,
@@ -518,4 +520,65 @@ describe('guardedHttpGet against real loopback servers', () => {
       isCode('NET_HTTP_FAILED'),
     );
   });
+});
+
+/** A self-signed certificate for `tracker.test`, made for this test only (never trusted anywhere). */
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgVWdcERq+1U4bs77m
+6Gl1EmqQ4aviRjQKnMVTONYR5ZehRANCAAST8xbpyN6IHbf6m42EHE9VXy3oi4rJ
+FRsYYqAVCBtoBCYB5tvDnDayl/XVg6PdrJZGz1DPrDamppYLWJxZt0Og
+-----END PRIVATE KEY-----`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBnjCCAUSgAwIBAgIUHYt/eoVBHfjYUqbUiGDlCpC3IKEwCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMdHJhY2tlci50ZXN0MCAXDTI2MTIwMjA1MzYxN1oYDzIxMjYx
+MTA4MDUzNjE3WjAXMRUwEwYDVQQDDAx0cmFja2VyLnRlc3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAAST8xbpyN6IHbf6m42EHE9VXy3oi4rJFRsYYqAVCBtoBCYB
+5tvDnDayl/XVg6PdrJZGz1DPrDamppYLWJxZt0Ogo2wwajAdBgNVHQ4EFgQU0EQW
+fvr2v7GoTa6vujOQb0THSpAwHwYDVR0jBBgwFoAU0EQWfvr2v7GoTa6vujOQb0TH
+SpAwDwYDVR0TAQH/BAUwAwEB/zAXBgNVHREEEDAOggx0cmFja2VyLnRlc3QwCgYI
+KoZIzj0EAwIDSAAwRQIgdLiqas/9x9Z7HulZKd4XFqW0H2R10sJx2EmDDYlEx2EC
+IQD68OB+OyuDMqAw//BhFsDhD1nKINiB2n7XlewQlkkccA==
+-----END CERTIFICATE-----`;
+
+test('HTTPS keeps the original name for SNI and certificate checks while connecting to the pinned address', async () => {
+  const sni: string[] = [];
+  let connections = 0;
+  const context = createSecureContext({ key: TEST_KEY, cert: TEST_CERT });
+  const server = createHttpsServer(
+    {
+      key: TEST_KEY,
+      cert: TEST_CERT,
+      SNICallback: (name, cb) => {
+        sni.push(name);
+        cb(null, context);
+      },
+    },
+    (_req, res) => res.end('reached'),
+  );
+  server.on('connection', () => connections++);
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+  try {
+    // tracker.test exists only in the injected resolver; the certificate is self-signed, so
+    // the request must fail verification (it is not turned off) after SNI named tracker.test.
+    await assert.rejects(
+      guardedHttpGet(`https://tracker.test:${port}/announce`, {
+        resolve: tableResolver({ 'tracker.test': ['127.0.0.1'] }),
+        refusal: (d) => (d.port === port ? null : 'not the test server'),
+        timeoutMs: 5000,
+      }),
+      (err: unknown) => isCode('NET_HTTP_FAILED')(err) && /certificate/i.test((err as Error).message),
+    );
+    assert.deepEqual(sni, ['tracker.test']);
+    assert.equal(connections, 1);
+    await assert.rejects(
+      guardedHttpGet(`https://0x7f.1:${port}/`, { timeoutMs: 5000 }),
+      isCode('NET_DESTINATION_REFUSED'),
+    );
+    assert.equal(connections, 1);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });

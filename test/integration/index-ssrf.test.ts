@@ -10,7 +10,7 @@ import {
 } from '../../src/index-server/health.js';
 import { SqliteIndexStore } from '../../src/index-server/sqlite-store.js';
 import { sampleEntry } from '../../src/index-server/store.conformance.js';
-import { refusedAddress } from '../../src/net/outbound-guard.js';
+import { refusedAddress, systemResolver } from '../../src/net/outbound-guard.js';
 import { UdpTrackerTransport } from '../../src/tracker/client/udp-transport.js';
 import { encodeScrapeResponse, parseScrapeQuery } from '../../src/tracker/protocol/index.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -223,7 +223,7 @@ async function attackRound({ guardOnly }: Round): Promise<{ healthy: number; upd
     await publish(label, `http://2130706433:${R}/${label}/announce`);
   for (const [label, host] of UDP_ATTACKS)
     await publish(label, `udp://${host}:${canaries.udp.get(label)!.port}/announce`);
-  // Names that resolve to loopback (the resolver is injected: DNS is the attacker's too).
+  // Names that resolve to loopback (injected: DNS is the attacker's too).
   await publish('dns-name', `http://internal.test:${P}/dns-name/announce`);
   await publish('dns-mixed', `http://mixed.test:${P}/dns-mixed/announce`);
   await publish('udp-dns-name', `udp://internal.test:${canaries.udp.get('udp-plain')!.port}/announce`);
@@ -245,7 +245,8 @@ async function attackRound({ guardOnly }: Round): Promise<{ healthy: number; upd
         'tracker.test': ['127.0.0.1'],
       };
       const addresses = table[host];
-      if (!addresses) throw new Error(`ENOTFOUND ${host}`);
+      // Other names (localhost) resolve as they would in production.
+      if (!addresses) return systemResolver(host);
       return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
     },
     // Test-only: the redirector's port plays a public host; every other address gets the real rule.
