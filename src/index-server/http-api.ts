@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createGuardedServer, type HttpGuardLimits, type HttpGuardStats } from '../net/http-guard.js';
 import { systemClock } from '../util/clock.js';
 import { entryId, normalizeHashParam, parseSignedEntry, parseSignedRemoval } from './entry.js';
 import { IndexError } from './errors.js';
@@ -322,15 +323,46 @@ export interface RunningIndexServer {
   readonly server: Server;
   /** e.g. `http://127.0.0.1:8001/` */
   readonly url: string;
+  /** The connection guard's counters (refused, evicted, bodies rejected, bytes reserved). */
+  guardStats(): HttpGuardStats;
   close(): Promise<void>;
 }
 
+/**
+ * Index defaults for the HTTP guard (`src/net/http-guard.ts`): a search is one small GET, a
+ * publish one body of at most `maxBodyBytes`; unfinished bodies share 16 MiB (2 MiB per
+ * address), so a thousand half-sent 1 MiB bodies cost 16 MiB, not a gigabyte.
+ */
+export const INDEX_HTTP_LIMITS: HttpGuardLimits = {
+  maxConnections: 2000,
+  maxConnectionsPerAddress: 32,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5000,
+  maxPendingBodyBytes: 16 * 1024 * 1024,
+  maxPendingBodyBytesPerAddress: 2 * 1024 * 1024,
+};
+
 /** Start the API on `bind:port` (port 0 picks a free one). Closing it does not close the store. */
 export async function startIndexServer(
-  options: IndexApiOptions & { readonly port: number; readonly bind: string },
+  options: IndexApiOptions & {
+    readonly port: number;
+    readonly bind: string;
+    /** Connection caps and deadlines over {@link INDEX_HTTP_LIMITS}. */
+    readonly limits?: HttpGuardLimits;
+  },
 ): Promise<RunningIndexServer> {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, createIndexApi(options));
-  server.maxHeadersCount = 100;
+  const guarded = createGuardedServer(createIndexApi(options), {
+    ...INDEX_HTTP_LIMITS,
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    ...options.limits,
+    // The guard's own 413/503 in the API's error shape.
+    renderRejection: (r) => ({
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({ error: { code: r.code, message: r.message } }),
+    }),
+  });
+  const server = guarded.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.bind, () => resolve());
@@ -341,6 +373,7 @@ export async function startIndexServer(
   return {
     server,
     url: `http://${host}:${port}/`,
+    guardStats: guarded.stats,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
