@@ -47,7 +47,7 @@ export function register(program: Command): void {
 export async function runTransfer(
   source: string,
   opts: Omit<GetOptions, 'seed'>,
-  mode: { keepSeeding: boolean; isKnownComplete?: boolean },
+  mode: { keepSeeding: boolean; isKnownComplete?: boolean; isSeedOnly?: boolean },
 ): Promise<number> {
   const input = await resolveSource(source, opts.index ?? process.env.PEERDROP_INDEX);
   const session = new Session({
@@ -63,6 +63,7 @@ export async function runTransfer(
       isSequential: opts.sequential ?? false,
       peers: opts.peer ?? [],
       ...(mode.isKnownComplete ? { isKnownComplete: true } : {}),
+      ...(mode.isSeedOnly ? { isSeedOnly: true } : {}),
     });
     return await followTransfer(session, handle, {
       isJson: opts.json ?? false,

@@ -4,7 +4,7 @@ import { runTransfer } from './get.js';
 export function register(program: Command): void {
   program
     .command('seed')
-    .description('seed existing data: verifies it against the torrent, then serves it until Ctrl-C')
+    .description('seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)')
     .argument('<torrent-file>', 'the .torrent file describing the data')
     .requiredOption('-d, --dir <dir>', 'folder that holds the data (as `peerdrop get --dir` would write it)')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
@@ -18,6 +18,6 @@ export function register(program: Command): void {
     )
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: Parameters<typeof runTransfer>[1]) => {
-      process.exitCode = await runTransfer(source, opts, { keepSeeding: true });
+      process.exitCode = await runTransfer(source, opts, { keepSeeding: true, isSeedOnly: true });
     });
 }
