@@ -29,11 +29,19 @@ interface IndexOptions {
   postgres?: string;
   adminToken?: string;
   scrapeInterval: string;
+  maxConnections: string;
+  maxConnectionsPerIp: string;
 }
 
 function parsePort(text: string): number {
   const n = Number(text);
   if (!/^\d{1,5}$/.test(text) || n > 65535) throw usageError(`--port must be 0..65535, got ${text}`);
+  return n;
+}
+
+function parseCount(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d{1,9}$/.test(text) || n < 1) throw usageError(`${flag} must be an integer >= 1, got ${text}`);
   return n;
 }
 
@@ -55,17 +63,23 @@ export function register(program: Command): void {
     .option('--postgres <url>', 'PostgreSQL connection URL instead of SQLite')
     .option('--admin-token <token>', 'bearer token for /api/admin (or PEERDROP_INDEX_ADMIN_TOKEN)')
     .option('--scrape-interval <seconds>', 'how often to scrape trackers for health; 0 disables', '60')
+    .option('--max-connections <n>', 'HTTP connections at once (longest-idle closed to make room)', '2000')
+    .option('--max-connections-per-ip <n>', 'HTTP connections at once per address (IPv6: per /64)', '32')
     .action(async (o: IndexOptions) => {
       const port = parsePort(o.port);
       const scrapeSeconds = Number(o.scrapeInterval);
       if (!Number.isFinite(scrapeSeconds) || scrapeSeconds < 0)
         throw usageError('--scrape-interval must be >= 0');
+      const limits = {
+        maxConnections: parseCount(o.maxConnections, '--max-connections'),
+        maxConnectionsPerAddress: parseCount(o.maxConnectionsPerIp, '--max-connections-per-ip'),
+      };
       const store = await openStore(o);
       const adminToken = o.adminToken ?? process.env.PEERDROP_INDEX_ADMIN_TOKEN;
       const onError = (err: unknown): void => {
         process.stderr.write(`peerdrop index: ${(err as Error)?.stack ?? String(err)}\n`);
       };
-      const server = await startIndexServer({ store, port, bind: o.bind, adminToken, onError });
+      const server = await startIndexServer({ store, port, bind: o.bind, adminToken, onError, limits });
       // Publishers choose the tracker URLs: every scrape goes through the outbound guard.
       const transport = new UdpTrackerTransport();
       const updater = new HealthUpdater({

@@ -9,7 +9,8 @@ import { CliError, usageError } from '../output.js';
 
 /**
  * `peerdrop tracker [--http-port 8000] [--udp-port 8000] [--bind ADDR] [--allow-list FILE]
- * [--private --passkeys FILE] [--json-logs]`: a BitTorrent tracker (HTTP BEP 3/23/7/48, UDP
+ * [--private --passkeys FILE] [--json-logs] [--max-torrents N] [--max-connections N]
+ * [--max-connections-per-ip N]`: a BitTorrent tracker (HTTP BEP 3/23/7/48, UDP
  * BEP 15/41). Prints the announce URLs it serves, runs until SIGINT/SIGTERM (closing within
  * 2 s); SIGHUP re-reads the allow-list and passkey files.
  */
@@ -24,6 +25,10 @@ interface TrackerOptions {
   interval: string;
   rateLimit: string;
   maxPeers?: string;
+  maxTorrents: string;
+  maxConnections: string;
+  maxConnectionsPerIp: string;
+  statsRateLimit: string;
 }
 
 function parsePort(text: string, flag: string): number | null {
@@ -86,6 +91,10 @@ export function register(program: Command): void {
     .option('--interval <seconds>', 're-announce interval sent to clients', '1800')
     .option('--rate-limit <n>', 'requests per second per IP (burst 4x); 0 = unlimited', '20')
     .option('--max-peers <n>', 'cap on peers held in memory (stalest evicted)')
+    .option('--max-torrents <n>', 'cap on torrents tracked (new info-hashes refused beyond it)', '100000')
+    .option('--max-connections <n>', 'HTTP connections at once (longest-idle closed to make room)', '10000')
+    .option('--max-connections-per-ip <n>', 'HTTP connections at once per address (IPv6: per /64)', '64')
+    .option('--stats-rate-limit <n>', '/stats and /metrics requests per second per IP; 0 = unlimited', '2')
     .action(async (o: TrackerOptions) => {
       await runTracker(o);
     });
@@ -100,6 +109,12 @@ async function runTracker(o: TrackerOptions): Promise<void> {
   const intervalSeconds = parseCount(o.interval, '--interval', 1);
   const rateLimitPerSecond = parseCount(o.rateLimit, '--rate-limit', 0);
   const maxPeers = o.maxPeers === undefined ? undefined : parseCount(o.maxPeers, '--max-peers', 1);
+  const maxTorrents = parseCount(o.maxTorrents, '--max-torrents', 1);
+  const httpLimits = {
+    maxConnections: parseCount(o.maxConnections, '--max-connections', 1),
+    maxConnectionsPerAddress: parseCount(o.maxConnectionsPerIp, '--max-connections-per-ip', 1),
+  };
+  const statsRateLimitPerSecond = parseCount(o.statsRateLimit, '--stats-rate-limit', 0);
   const allowList = o.allowList ? readAllowList(o.allowList) : null;
   const passkeys = o.passkeys ? readPasskeys(o.passkeys) : null;
   const logger = o.jsonLogs ? createJsonLogger({ write: (s) => process.stderr.write(s) }) : silentLogger;
@@ -109,6 +124,9 @@ async function runTracker(o: TrackerOptions): Promise<void> {
     udpPort,
     intervalSeconds,
     rateLimitPerSecond,
+    statsRateLimitPerSecond,
+    maxTorrents,
+    httpLimits,
     allowList,
     passkeys,
     logger,
