@@ -104,7 +104,9 @@ async function loadTorrent(file: string): Promise<Metainfo> {
 export function register(program: Command): void {
   program
     .command('publish')
-    .description('publish a torrent on an index, signed with your publisher key')
+    .description(
+      'publish a torrent on an index, signed with your publisher key; publishing it again keeps its title, description, tags and category unless given',
+    )
     .argument('<torrent-file>', 'path to a .torrent file')
     .option('--index <url>', 'the index URL (or PEERDROP_INDEX)')
     .option('--title <title>', 'title shown in search results (default: the torrent name)')
