@@ -1,10 +1,14 @@
 /**
- * Simulated swarm benchmark (issue 5): 1 seeder + 50 leechers with upload caps on an
- * in-process network; completion time against the fluid-model lower bound
- * max(F/u_seed, N·F/(u_seed + Σ u_leechers)). Target ratio ≤ 1.2.
- *   node --import tsx bench/versus/swarm-sim.ts [leechers] [pieces]
+ * Simulated swarm benchmark: 1 seeder + 50 leechers, every one a real `Session` (torrent,
+ * uploader, choker, picker, wire protocol, storage) on the in-memory network with upload caps,
+ * on virtual time; completion of the last leecher against the fluid-model lower bound
+ * max(F/u_seed, N·F/(u_seed + Σ u_i)). Target: ratioToBound ≤ 1.2 in under 60 s of wall time.
+ *   npm run bench -- swarm-sim [leechers] [pieces] [--seed N] [--json]
+ * The upload caps are a quarter of issue 5's (seed 500 kB/s, leechers 125–375 kB/s) and the
+ * file a quarter (64 × 256 KiB = 16 MiB), so the bound stays near 63 s of virtual time while
+ * the bytes every session really moves, hashes and stores stay affordable in one process.
  */
-import { runSwarmSim, type SwarmSimResult } from '../../test/sim/swarm-sim.js';
+import { runSwarm, type SwarmResult } from '../../test/sim/run-swarm.js';
 
 export interface SwarmBenchOptions {
   readonly leechers?: number;
@@ -12,31 +16,52 @@ export interface SwarmBenchOptions {
   readonly seed?: number;
 }
 
+/** Heterogeneous upload caps from 125 to 375 kB/s (mean 250 kB/s), deterministic. */
+export const leecherUploadBps = (i: number): number => 125_000 + ((i * 7919) % 1001) * 250;
+
 /** The benchmark scenario; small `leechers`/`pieces` give the smoke mode. */
-export function runSwarmBench(o: SwarmBenchOptions = {}): SwarmSimResult {
-  return runSwarmSim({
+export function runSwarmBench(o: SwarmBenchOptions = {}): Promise<SwarmResult> {
+  return runSwarm({
     leechers: o.leechers ?? 50,
-    pieces: o.pieces ?? 256,
+    pieces: o.pieces ?? 64,
     pieceLengthBytes: 256 * 1024,
-    seedUploadBps: 2_000_000,
-    // Heterogeneous caps from 0.5 to 1.5 MB/s (mean 1 MB/s), deterministic.
-    leecherUploadBps: (i) => 500_000 + ((i * 7919) % 1001) * 1000,
+    seedUploadBps: 500_000,
+    leecherUploadBps,
     latencyMs: 25,
     seed: o.seed ?? 1,
-    maxTimeMs: 3_600_000,
+    maxVirtualMs: 1_800_000,
   });
 }
 
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const leechers = Number(process.argv[2] ?? 50);
-  // The ratio depends on the file size: ramp-up and tail cost a roughly fixed ~13 s here, so
-  // both a 64 MiB and a 128 MiB torrent are reported unless a piece count is given.
-  const sizes = process.argv[3] ? [Number(process.argv[3])] : [256, 512];
-  for (const pieces of sizes) {
-    const started = performance.now();
-    const r = runSwarmBench({ leechers, pieces });
-    const wallMs = Math.round(performance.now() - started);
-    const { completedAtMs: _, ...summary } = r;
-    process.stdout.write(`${JSON.stringify({ leechers, pieces, pieceKiB: 256, ...summary, wallMs })}\n`);
+  const positional = process.argv
+    .slice(2)
+    .filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--seed');
+  const leechers = Number(positional[0] ?? 50);
+  const pieces = Number(positional[1] ?? 64);
+  const seed = Number(flag('--seed') ?? 1);
+  const cpuStart = process.cpuUsage();
+  const r = await runSwarmBench({ leechers, pieces, seed });
+  const cpu = process.cpuUsage(cpuStart);
+  const { completedAtMs: _, ...summary } = r;
+  const out = {
+    ...summary,
+    pieces,
+    pieceKiB: 256,
+    seed,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else {
+    process.stdout.write(
+      `swarm-sim (engine: session): ${r.completed}/${r.leechers} leechers in ${(r.completionMs / 1000).toFixed(1)} s virtual, ` +
+        `bound ${(r.lowerBoundMs / 1000).toFixed(1)} s, ratio ${r.ratioToBound.toFixed(3)}, ` +
+        `wasted ${(r.wastedBytes / 1e6).toFixed(1)} MB, wall ${r.wallSeconds.toFixed(1)} s, cpu ${out.cpuSeconds.toFixed(1)} s\n`,
+    );
   }
 }

@@ -79,7 +79,7 @@ async function setup(
 }
 
 test('bytes arrive one latency later, in order, and never inside write()', async () => {
-  const { s, connect } = await setup();
+  const { s, net, connect } = await setup();
   const { client, server } = await connect();
   const got = record(server, s);
   const t0 = s.now();
@@ -92,6 +92,8 @@ test('bytes arrive one latency later, in order, and never inside write()', async
   assert.deepEqual(Buffer.concat(got.chunks), Buffer.from([1, 2, 3, 4, 5]));
   assert.deepEqual(got.atMs, [t0 + 10], 'writes of one instant arrive as one delivery');
   assert.equal(client.bytesWritten, 5);
+  assert.equal(net.bytesBetween('10.0.0.1', '10.0.0.2'), 5);
+  assert.equal(net.bytesBetween('10.0.0.2', '10.0.0.1'), 0);
   assert.equal(server.bytesRead, 5);
 });
 

@@ -320,6 +320,8 @@ export class MemoryNetwork {
   private readonly hosts = new Map<string, HostState>();
   private readonly links = new Map<string, Required<LinkOptions>>();
   private readonly unreachable = new Set<string>();
+  /** Bytes delivered per direction (`from>to`). */
+  private readonly delivered = new Map<string, number>();
   /** Flows with segments waiting for a partition to heal. */
   private readonly heldFlows = new Set<Flow>();
   private readonly defaultLink: Required<LinkOptions>;
@@ -399,6 +401,11 @@ export class MemoryNetwork {
 
   stats(): NetworkStats {
     return { ...this.counters };
+  }
+
+  /** Bytes delivered from host `from` to host `to` so far, over all their connections. */
+  bytesBetween(from: string, to: string): number {
+    return this.delivered.get(`${from}>${to}`) ?? 0;
   }
 
   // ---- internals (used by connections and transports of this module) ----------------------
@@ -561,6 +568,8 @@ export class MemoryNetwork {
       to.host.downloadedBytes += segment.bytes;
       this.counters.deliveries++;
       this.counters.deliveredBytes += segment.bytes;
+      const direction = `${from.host.ip}>${to.host.ip}`;
+      this.delivered.set(direction, (this.delivered.get(direction) ?? 0) + segment.bytes);
       if (from.wasBlocked && from.isWritable) {
         from.wasBlocked = false;
         from.drainCb();

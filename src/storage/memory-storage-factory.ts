@@ -6,7 +6,7 @@
  *
  * The disk is modelled on the injected `Scheduler`: each read, write and flush completes
  * `latencyMs` after it was issued (a number, or a function of the operation for variable
- * latency), behind a FIFO transfer queue when `throughputBps` is set. A write's bytes land
+ * latency), behind a FIFO transfer queue (one for reads, one for writes) when `throughputBps` is set. A write's bytes land
  * when it completes, not when it is issued, so variable latency reorders writes the way a
  * real disk queue may — which is what exposes a piece hashed before its last writes landed.
  * With no latency and no throughput cap, operations complete in microtasks (no timer).
@@ -37,7 +37,11 @@ export interface DiskOperation {
 export interface DiskModel {
   /** Time from issue to completion (besides queueing), ms; a function gives variable latency. */
   readonly latencyMs?: number | ((op: DiskOperation) => number);
-  /** Bytes/s the disk moves; operations queue FIFO for it (default unlimited). */
+  /**
+   * Bytes/s the disk moves (default unlimited). Reads and writes each queue FIFO for it, apart
+   * from each other: a read is not held up by a backlog of writes (the page cache serves it,
+   * while writeback drains), so it can see a write issued before it that has not landed yet.
+   */
   readonly throughputBps?: number;
 }
 
@@ -136,7 +140,7 @@ export function memoryStorageFactory(options: MemoryStorageFactoryOptions = {}):
 
 /** The disk: completion times for operations, and counters. */
 class ModelledDisk {
-  private busyUntilMs = 0;
+  private readonly busyUntilMs = { read: 0, write: 0, flush: 0 };
   private readonly counters = { reads: 0, writes: 0, readBytes: 0, writtenBytes: 0 };
   readonly isInstant: boolean;
 
@@ -164,8 +168,8 @@ class ModelledDisk {
     const now = scheduler.now();
     let doneMs = now;
     if (disk.throughputBps !== undefined) {
-      doneMs = Math.max(now, this.busyUntilMs) + (op.lengthBytes * 1000) / disk.throughputBps;
-      this.busyUntilMs = doneMs;
+      doneMs = Math.max(now, this.busyUntilMs[op.operation]) + (op.lengthBytes * 1000) / disk.throughputBps;
+      this.busyUntilMs[op.operation] = doneMs;
     }
     const latency = typeof disk.latencyMs === 'function' ? disk.latencyMs(op) : (disk.latencyMs ?? 0);
     doneMs += Math.max(0, latency);
