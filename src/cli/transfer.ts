@@ -12,6 +12,32 @@ export interface TransferOutput {
   readonly isJson: boolean;
   /** Keep running after completion (seeding) until interrupted. */
   readonly keepSeeding: boolean;
+  /** `--peer` addresses the user gave: a failure to reach one is said plainly. */
+  readonly manualPeers?: readonly string[];
+  /** After this long with nothing arriving, say why and what to do (default 15 s). */
+  readonly stallHintMs?: number;
+}
+
+/** Why nothing arrives, in words a newcomer can act on (exported for tests). */
+export function stallHint(s: TorrentStatus): { code: string; message: string } {
+  const known = s.knownPeers ?? 0;
+  const sources = s.sources && s.sources.length > 0 ? s.sources.join(', ') : 'none';
+  const next =
+    'add a peer with --peer host:port, a tracker (magnet tr= or --tracker), or enable the DHT when available';
+  if (known === 0)
+    return {
+      code: 'NO_PEERS_FOUND',
+      message: `no peer found yet (peer sources running: ${sources}); ${next}`,
+    };
+  if (s.peers === 0)
+    return {
+      code: 'NO_PEER_REACHABLE',
+      message: `heard of ${known} peer(s) but none could be reached (firewall, wrong port, or they left); ${next}`,
+    };
+  return {
+    code: 'PEERS_NOT_SENDING',
+    message: `connected to ${s.peers} peer(s) but none is sending: they may lack the pieces (${s.seeds} seed(s)) or be choking us; wait, or ${next}`,
+  };
 }
 
 /** `1,3-5` → [1, 3, 4, 5] (indices of the files `peerdrop info` lists, from 0). */
@@ -44,7 +70,8 @@ export function statusLine(s: TorrentStatus): string {
   const barWidth = 20;
   const filled = Math.round(s.progress * barWidth);
   const bar = `${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}`;
-  return `${s.state.padEnd(11)} [${bar}] ${pct}%  down ${formatRate(s.downloadRate)}  up ${formatRate(s.uploadRate)}  peers ${s.peers}  eta ${formatEta(s.etaSeconds)}`;
+  const known = s.knownPeers === undefined ? '' : ` of ${s.knownPeers} known`;
+  return `${s.state.padEnd(11)} [${bar}] ${pct}%  down ${formatRate(s.downloadRate)}  up ${formatRate(s.uploadRate)}  peers ${s.peers}${known}  eta ${formatEta(s.etaSeconds)}`;
 }
 
 /**
@@ -63,6 +90,7 @@ export function followTransfer(
     const finish = async (code: number) => {
       if (isFinishing) return;
       isFinishing = true;
+      clearInterval(hintTimer);
       if (isTty) process.stderr.write('\n');
       const hardExit = setTimeout(() => resolve(code), 2000);
       hardExit.unref();
@@ -77,6 +105,34 @@ export function followTransfer(
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    const startedAt = Date.now();
+    const first = handle.status();
+    if (out.isJson)
+      printJsonLine({
+        event: 'started',
+        port: session.port,
+        sources: first.sources ?? [],
+        knownPeers: first.knownPeers ?? 0,
+      });
+    else
+      process.stderr.write(
+        `listening on port ${session.port}; peer sources: ${(first.sources ?? []).join(', ') || 'none'}${out.manualPeers?.length ? `, ${out.manualPeers.length} peer(s) given` : ''}\n`,
+      );
+    let hasHinted = false;
+    // PEERDROP_STALL_HINT_MS lets tests see the hint without waiting 15 s.
+    const stallAfterMs = out.stallHintMs ?? (Number(process.env.PEERDROP_STALL_HINT_MS) || 15_000);
+    const hintTimer = setInterval(() => {
+      const s = handle.status();
+      const isWaiting = (s.state === 'downloading' || s.state === 'metadata') && s.downloadedBytes === 0;
+      if (hasHinted || !isWaiting || Date.now() - startedAt < stallAfterMs) return;
+      hasHinted = true;
+      const hint = stallHint(s);
+      if (out.isJson) printJsonLine({ event: 'stalled', ...hint });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}nothing is arriving: ${hint.message}\n`);
+    }, 1000);
+    hintTimer.unref();
+    const manual = new Set(out.manualPeers ?? []);
+    const reported = new Set<string>();
     handle.on('progress', (s) => {
       if (out.isJson) printJsonLine({ event: 'progress', ...s });
       else if (isTty) process.stderr.write(`\r${statusLine(s)}\x1b[K`);
@@ -87,6 +143,13 @@ export function followTransfer(
     });
     handle.on('peer', (p) => {
       if (out.isJson) printJsonLine({ event: 'peer', ...p });
+      // A dial that failed before the handshake: say so for the peers the user typed.
+      if (p.kind === 'disconnected' && manual.has(p.address) && !reported.has(p.address)) {
+        reported.add(p.address);
+        const message = `could not connect to ${p.address}: ${p.reason ?? 'unknown reason'}`;
+        if (out.isJson) printJsonLine({ event: 'warning', code: 'PEER_UNREACHABLE', message });
+        else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${message}\n`);
+      }
     });
     handle.on('warning', (w) => {
       if (out.isJson) printJsonLine({ event: 'warning', code: w.code, message: w.message });

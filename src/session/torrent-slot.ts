@@ -151,7 +151,7 @@ export class TorrentSlot {
     }
     this.peerBook.onConnectFailed(address, now);
     if (reason !== undefined)
-      this.emit('peer', { kind: 'disconnected', address: `${address.host}:${address.port}`, reason });
+      this.emit('peer', { kind: 'disconnected', address: formatAddress(address), reason });
   }
 
   // ---- periodic work ----------------------------------------------------------------------
@@ -264,7 +264,7 @@ export class TorrentSlot {
     );
     this.emit('peer', {
       kind: 'banned',
-      address: `${channel.remoteHost}:${channel.remotePort}`,
+      address: formatAddress({ host: channel.remoteHost, port: channel.remotePort }),
       reason: `${code}: ${detail}`,
     });
   }
@@ -421,4 +421,9 @@ function torrentContext(infoHash: Uint8Array, torrent: Torrent): TorrentContext 
     hasPiece: (p) => torrent.picker.hasPiece(p),
     bitfield: () => torrent.picker.haveBitfield(),
   };
+}
+
+/** `host:port`, IPv6 in brackets (as users type peers and as `PeerLink` ids read). */
+function formatAddress(a: PeerAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
