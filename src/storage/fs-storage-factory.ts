@@ -9,11 +9,12 @@
  * folder's absolute path: the same torrent downloaded to two folders keeps two records.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openFsStorage } from './fs-storage.js';
 import { MAX_RESUME_BYTES, writeFileAtomic } from './resume.js';
+import { makeDirs } from './safe-join.js';
 import type { OpenStorageRequest, StorageFactory } from './storage-factory.js';
 
 /** `$PEERDROP_STATE_DIR`, else `$XDG_STATE_HOME/peerdrop`, else `~/.local/state/peerdrop`. */
@@ -38,7 +39,7 @@ export function fsStorageFactory(options: FsStorageFactoryOptions = {}): Storage
   return {
     name: 'fs',
     async open(layout, request) {
-      await mkdir(join(stateDir, 'torrents'), { recursive: true, mode: 0o700 });
+      await makeDirs(join(stateDir, 'torrents'), 0o700);
       return openFsStorage(layout, {
         rootDir: request.dir,
         hashPool: request.hashPool,
@@ -64,7 +65,7 @@ export function fsStorageFactory(options: FsStorageFactoryOptions = {}): Storage
     },
     async saveResume(request, bytes) {
       const path = resumePath(request);
-      await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+      await makeDirs(join(path, '..'), 0o700);
       await writeFileAtomic(path, bytes);
     },
   };

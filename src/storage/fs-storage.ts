@@ -11,14 +11,14 @@
  *  - Every fs failure becomes a `StorageError` with the path and the operation.
  */
 import { createHash } from 'node:crypto';
-import { constants, type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
+import { constants, type FileHandle, lstat, open, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FileMap, type FileSegment } from '../metainfo/file-map.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { PeerdropError } from '../util/errors.js';
 import { StorageError, storageErrorFrom } from './errors.js';
 import { type FileRange, type HashPool, ZERO_FILL_PATH } from './hash-pool.js';
-import { safeJoin } from './safe-join.js';
+import { makeDirs, safeJoin } from './safe-join.js';
 import {
   boundaryPieces,
   checkFileIndex,
@@ -61,9 +61,7 @@ interface OpenFile {
 
 /** Open a torrent's data folder (creates it and the wanted zero-length files). */
 export async function openFsStorage(layout: StorageLayout, options: FsStorageOptions): Promise<FsStorage> {
-  await mkdir(options.rootDir, { recursive: true }).catch((e: unknown) => {
-    throw storageErrorFrom(e, options.rootDir, 'mkdir');
-  });
+  await makeDirs(options.rootDir);
   const storage = new FsStorage(layout, options);
   for (let i = 0; i < layout.files.length; i++) await storage.createIfEmpty(i);
   return storage;
@@ -343,7 +341,7 @@ export class FsStorage implements Storage {
     }
   }
 
-  private async openFile(fileIndex: number, forWrite: boolean): Promise<FileHandle | null> {
+  private async openFile(fileIndex: number, forWrite: boolean, isRetry = false): Promise<FileHandle | null> {
     const path = await this.pathOf(fileIndex);
     const file = this.layout.files[fileIndex]!;
     try {
@@ -353,11 +351,10 @@ export class FsStorage implements Storage {
       return h;
     } catch (err) {
       if (isMissing(err) && !forWrite) return null;
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && forWrite) {
-        await mkdir(dirname(path), { recursive: true }).catch((e: unknown) => {
-          throw storageErrorFrom(e, dirname(path), 'mkdir');
-        });
-        return this.openFile(fileIndex, true);
+      // One retry after making the folders: ENOENT again means the folder exists but takes no files.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && forWrite && !isRetry) {
+        await makeDirs(dirname(path));
+        return this.openFile(fileIndex, true, true);
       }
       throw storageErrorFrom(err, path, forWrite ? 'create' : 'open');
     }

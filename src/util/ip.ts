@@ -164,10 +164,54 @@ export function encodeCompactPeers(peers: readonly PeerAddress[], family: Addres
   return out.subarray(0, n * size);
 }
 
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_`, at most 253 characters. */
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/**
+ * A port in decimal digits only, 1..65535 (or 0..65535 with `allowZero`): no sign, spaces,
+ * exponent, hex or leading zeros (`Number()` would take `1e3`, `0x50` and `" 80"`). Null otherwise.
+ */
+export function parsePortText(text: string, allowZero = false): number | null {
+  if (!/^(0|[1-9][0-9]{0,4})$/.test(text)) return null;
+  const port = Number(text);
+  return port <= 65535 && (allowZero || port > 0) ? port : null;
+}
+
+/**
+ * Why `text` is not a peer address (`host:port`, `[v6]:port`), or null if it is one. The host is
+ * an IPv4 literal, a bracketed IPv6 literal or a DNS name; the port is 1..65535 in decimal.
+ */
+export function hostPortProblem(text: string): string | null {
+  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(text);
+  let host: string;
+  let portText: string;
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2]!;
+    if (!parseIpv6(host)) return `[${host}] is not an IPv6 address`;
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) return 'expected host:port (e.g. 192.0.2.7:6881 or [2001:db8::7]:6881)';
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (host.includes(':'))
+      return parseIpv6(host)
+        ? `an IPv6 address needs brackets: [${host}]:${portText}`
+        : 'expected host:port; an IPv6 address goes in brackets ([2001:db8::7]:6881)';
+    if (host === '') return 'the host is missing';
+    if (/^[0-9.]+$/.test(host) ? !parseIpv4(host) : !HOSTNAME.test(host))
+      return `${JSON.stringify(host)} is not an IP address or a host name`;
+  }
+  if (parsePortText(portText) === null)
+    return `port ${JSON.stringify(portText)} is not a number from 1 to 65535`;
+  return null;
+}
+
 /** `host:port` or `[v6]:port` → address; null when malformed or the port is out of range. */
 export function parseHostPort(text: string): PeerAddress | null {
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const port = Number(m[2]);
-  return port > 0 && port < 65536 ? { host: m[1]!, port } : null;
+  if (hostPortProblem(text) !== null) return null;
+  const colon = text.lastIndexOf(':');
+  const host = text.startsWith('[') ? text.slice(1, colon - 1) : text.slice(0, colon);
+  return { host, port: Number(text.slice(colon + 1)) };
 }

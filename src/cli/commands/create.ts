@@ -6,6 +6,7 @@ import { pieceLengthProblem } from '../../metainfo/piece-length.js';
 import type { TorrentVersion } from '../../metainfo/types.js';
 import { type CreateTorrentResult, createTorrent } from '../../storage/create-torrent.js';
 import { toHex } from '../../util/bytes.js';
+import { noContentError, parseTrackerUrl, parseWebSeedUrl } from '../options.js';
 import { CliError, formatBytes, parseSize, printJson, usageError } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -108,11 +109,14 @@ async function checkOutput(outPath: string, isForced: boolean): Promise<void> {
 }
 
 async function runCreate(input: string, options: CreateOptions): Promise<void> {
+  for (const url of options.tracker) parseTrackerUrl(url);
+  for (const url of options.webSeed) parseWebSeedUrl(url);
   const version = versionOf(options);
   const pieceLengthBytes = pieceLengthOf(options);
   const threads = threadsOf(options);
   const inputStat = await stat(input).catch(() => null);
   if (!inputStat) throw new CliError(`no such file or folder: ${input}`);
+  if (inputStat.isFile() && inputStat.size === 0) throw noContentError(input);
   const outPath = resolve(options.output ?? `${basename(resolve(input))}.torrent`);
   await checkOutput(outPath, options.force === true);
   const progress = createProgress({ label: 'hashing' });
@@ -130,6 +134,7 @@ async function runCreate(input: string, options: CreateOptions): Promise<void> {
     onProgress: (p) => progress.update(p.hashedBytes, p.totalBytes),
   });
   progress.finish();
+  if (result.totalLengthBytes === 0) throw noContentError(input);
   await writeOutput(outPath, result.torrentBytes, options.force === true);
   if (options.json) printJson(toJson(outPath, result));
   else printSummary(outPath, result);

@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parseMetainfo } from '../../metainfo/parse.js';
+import type { Metainfo } from '../../metainfo/types.js';
 import { Session } from '../../session/session.js';
+import type { TorrentHandle } from '../../session/torrent-handle.js';
+import { PeerdropError } from '../../util/errors.js';
+import { checkDownloadDir, checkFileSelection, parsePeerOption, parsePortOption } from '../options.js';
 import { parseSize, usageError } from '../output.js';
 import { resolveSource } from '../source.js';
 import { followTransfer, parseFileSelection } from '../transfer.js';
@@ -39,6 +44,7 @@ export function register(program: Command): void {
     .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: GetOptions) => {
+      await checkDownloadDir(resolve(opts.dir));
       process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
     });
 }
@@ -49,38 +55,62 @@ export async function runTransfer(
   opts: Omit<GetOptions, 'seed'>,
   mode: { keepSeeding: boolean; isKnownComplete?: boolean; isSeedOnly?: boolean },
 ): Promise<number> {
-  const input = await resolveSource(source, opts.index ?? process.env.PEERDROP_INDEX);
+  const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
+  const peers = (opts.peer ?? []).map((p) => parsePeerOption(p));
+  const files = opts.files === undefined ? undefined : parseFileSelection(opts.files);
+  const input = await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX);
+  if (files && typeof input !== 'string') checkFileSelection(files, input);
   const session = new Session({
     ...(opts.host === undefined ? {} : { host: opts.host }),
-    port: parsePort(opts.port),
+    port,
     downloadLimit: parseRate(opts.downloadLimit, '--download-limit'),
     uploadLimit: parseRate(opts.uploadLimit, '--upload-limit'),
   });
   try {
     const handle = await session.add(input, {
       dir: resolve(opts.dir),
-      ...(opts.files === undefined ? {} : { files: parseFileSelection(opts.files) }),
+      ...(files === undefined ? {} : { files }),
       isSequential: opts.sequential ?? false,
-      peers: opts.peer ?? [],
+      peers,
       ...(mode.isKnownComplete ? { isKnownComplete: true } : {}),
       ...(mode.isSeedOnly ? { isSeedOnly: true } : {}),
     });
-    return await followTransfer(session, handle, {
+    const transfer = followTransfer(session, handle, {
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
     });
+    // A magnet's file count is known only with its metadata: check `--files` then.
+    return await (files && typeof input === 'string'
+      ? Promise.race([transfer, fileSelectionRefused(handle, files)])
+      : transfer);
   } catch (err) {
     await session.close().catch(() => {});
     throw err;
   }
 }
 
-function parsePort(text: string | undefined): number {
-  if (text === undefined) return 0;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw usageError(`--port: ${text} is not a port number`);
-  return port;
+/** A torrent file is parsed here (once), so that `--files` can be checked before anything starts. */
+async function loadInput(source: string, indexUrl: string | undefined): Promise<Metainfo | string> {
+  const input = await resolveSource(source, indexUrl);
+  if (typeof input === 'string') return input;
+  try {
+    return parseMetainfo(input);
+  } catch (err) {
+    if (err instanceof PeerdropError) throw new PeerdropError(err.code, `${source}: ${err.message}`);
+    throw err;
+  }
+}
+
+function fileSelectionRefused(handle: TorrentHandle, files: readonly number[]): Promise<never> {
+  return new Promise((_, reject) => {
+    handle.on('metadata', (m) => {
+      try {
+        checkFileSelection(files, m);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
 }
 
 function parseRate(text: string | undefined, flag: string): number | undefined {

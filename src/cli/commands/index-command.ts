@@ -13,6 +13,7 @@ import { SqliteIndexStore } from '../../index-server/sqlite-store.js';
 import type { IndexStore } from '../../index-server/store.js';
 import { UdpTrackerTransport } from '../../tracker/client/udp-transport.js';
 import { systemClock } from '../../util/clock.js';
+import { parsePortOption } from '../options.js';
 import { usageError } from '../output.js';
 
 /**
@@ -34,9 +35,7 @@ interface IndexOptions {
 }
 
 function parsePort(text: string): number {
-  const n = Number(text);
-  if (!/^\d{1,5}$/.test(text) || n > 65535) throw usageError(`--port must be 0..65535, got ${text}`);
-  return n;
+  return parsePortOption(text, '--port', { allowZero: true });
 }
 
 function parseCount(text: string, flag: string): number {

@@ -4,7 +4,8 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Session } from '../../session/session.js';
 import { createTorrent } from '../../storage/create-torrent.js';
-import { printJsonLine, usageError } from '../output.js';
+import { noContentError, parsePeerOption, parsePortOption, parseTrackerUrl } from '../options.js';
+import { printJsonLine } from '../output.js';
 import { followTransfer } from '../transfer.js';
 
 interface ShareOptions {
@@ -39,9 +40,9 @@ export function register(program: Command): void {
 }
 
 async function runShare(input: string, opts: ShareOptions): Promise<number> {
-  const port = opts.port === undefined ? 0 : Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw usageError(`--port: ${opts.port} is not a port number`);
+  const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
+  for (const p of opts.peer) parsePeerOption(p);
+  for (const t of opts.tracker) parseTrackerUrl(t);
   const path = resolve(input);
   const created = await createTorrent(path, {
     announceTiers: opts.tracker.map((t) => [t]),
@@ -49,6 +50,7 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
     createdBy: 'peerdrop 0.1.0',
     creationDate: Math.floor(Date.now() / 1000),
   });
+  if (created.totalLengthBytes === 0) throw noContentError(input);
   if (opts.output) await writeFile(opts.output, created.torrentBytes);
   const session = new Session({ ...(opts.host === undefined ? {} : { host: opts.host }), port });
   try {

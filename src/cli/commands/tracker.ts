@@ -5,6 +5,7 @@ import { isValidPasskey } from '../../tracker/server/passkey.js';
 import { startTrackerServer } from '../../tracker/server/tracker-server.js';
 import { fromHex } from '../../util/bytes.js';
 import { errorMessage } from '../../util/errors.js';
+import { parsePortOption } from '../options.js';
 import { CliError, usageError } from '../output.js';
 
 /**
@@ -32,10 +33,7 @@ interface TrackerOptions {
 }
 
 function parsePort(text: string, flag: string): number | null {
-  if (text === 'off') return null;
-  const n = Number(text);
-  if (!/^\d{1,5}$/.test(text) || n > 65535) throw usageError(`${flag} must be 0..65535 or off, got ${text}`);
-  return n;
+  return text === 'off' ? null : parsePortOption(text, flag, { allowZero: true });
 }
 
 function parseCount(text: string, flag: string, min: number): number {
