@@ -6,7 +6,14 @@ import { CliError } from './output.js';
 
 const VERSION = '0.1.0';
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Flags that mean "tell me about peerdrop", not "start the daemon". */
+const INFO_FLAGS = new Set(['-h', '--help', '-V', '--version']);
+
+export async function main(rawArgv: readonly string[]): Promise<number> {
+  // `npx peerdrop` (no command, maybe daemon flags such as --port) starts the daemon.
+  const first = rawArgv[0];
+  const isDaemon = first === undefined || (first.startsWith('-') && !rawArgv.some((a) => INFO_FLAGS.has(a)));
+  const argv = isDaemon ? ['daemon', ...rawArgv] : rawArgv;
   const program = new Command()
     .name('peerdrop')
     .description('Peer-to-peer file sharing over the BitTorrent protocol.')

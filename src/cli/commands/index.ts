@@ -16,6 +16,16 @@ export interface CommandEntry {
 /** Every CLI command, one file each under `src/cli/commands/`; add new ones here. */
 export const commands: readonly CommandEntry[] = [
   {
+    name: 'daemon',
+    summary: 'run the daemon: web page, HTTP API, Transmission RPC (the default with no command)',
+    load: () => import('./daemon.js'),
+  },
+  { name: 'add', summary: 'add a magnet link or .torrent to the daemon', load: () => import('./add.js') },
+  { name: 'list', summary: "list the daemon's torrents", load: () => import('./list.js') },
+  { name: 'pause', summary: 'pause a torrent of the daemon', load: () => import('./pause.js') },
+  { name: 'resume', summary: 'resume a torrent of the daemon', load: () => import('./resume.js') },
+  { name: 'remove', summary: 'remove a torrent from the daemon', load: () => import('./remove.js') },
+  {
     name: 'create',
     summary: 'create a .torrent file from a file or folder',
     load: () => import('./create.js'),

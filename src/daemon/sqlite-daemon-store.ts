@@ -1,0 +1,161 @@
+import sqlite from 'node-sqlite3-wasm';
+import { PeerdropError } from '../util/errors.js';
+import type { DaemonStore, NewTorrentRecord, TorrentPatch, TorrentRecord, TorrentSource } from './store.js';
+
+type Database = InstanceType<typeof sqlite.Database>;
+type Row = Record<string, unknown>;
+
+const SCHEMA_VERSION = 1;
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS torrents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  info_hash TEXT NOT NULL UNIQUE,
+  source_kind TEXT NOT NULL CHECK (source_kind IN ('torrent', 'magnet')),
+  torrent BLOB,
+  magnet TEXT,
+  download_dir TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'paused')),
+  added_at_ms INTEGER NOT NULL,
+  labels TEXT NOT NULL DEFAULT '[]',
+  file_priorities TEXT,
+  limits TEXT NOT NULL DEFAULT '{"downloadBps":null,"uploadBps":null}',
+  seed_goals TEXT NOT NULL DEFAULT '{"ratio":null,"seedSeconds":null}'
+);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/**
+ * The daemon store on SQLite through node-sqlite3-wasm (the index server's library: no
+ * native build). The default rollback journal with `synchronous = FULL` makes each committed
+ * statement survive a `kill -9` (and a power loss); the daemon writes a few rows per user
+ * action, so the cost does not matter.
+ */
+export class SqliteDaemonStore implements DaemonStore {
+  private readonly db: Database;
+
+  constructor(file: string) {
+    this.db = new sqlite.Database(file);
+    this.db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    const version = Number((this.db.get('PRAGMA user_version') as Row | null)?.user_version ?? 0);
+    if (version > SCHEMA_VERSION)
+      throw new PeerdropError(
+        'DAEMON_STORE_VERSION',
+        `${file} was written by a newer peerdrop (schema ${version}); refusing to open it`,
+      );
+    this.db.exec(SCHEMA);
+    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  }
+
+  listTorrents(): TorrentRecord[] {
+    return (this.db.all('SELECT * FROM torrents ORDER BY id') as Row[]).map(toRecord);
+  }
+
+  getTorrent(infoHash: string): TorrentRecord | null {
+    const row = this.db.get('SELECT * FROM torrents WHERE info_hash = ?', [infoHash]) as Row | null;
+    return row ? toRecord(row) : null;
+  }
+
+  insertTorrent(r: NewTorrentRecord): TorrentRecord {
+    const existing = this.getTorrent(r.infoHash);
+    if (existing) return existing;
+    this.db.run(
+      `INSERT INTO torrents (info_hash, source_kind, torrent, magnet, download_dir, state, added_at_ms,
+         labels, file_priorities, limits, seed_goals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        r.infoHash,
+        r.source.kind,
+        r.source.kind === 'torrent' ? r.source.bytes : null,
+        r.source.kind === 'magnet' ? r.source.uri : r.magnet,
+        r.downloadDir,
+        r.state,
+        r.addedAtMs,
+        JSON.stringify(r.labels),
+        r.filePriorities ? JSON.stringify(r.filePriorities) : null,
+        JSON.stringify(r.limits),
+        JSON.stringify(r.seedGoals),
+      ],
+    );
+    return this.getTorrent(r.infoHash)!;
+  }
+
+  updateTorrent(infoHash: string, patch: TorrentPatch): TorrentRecord | null {
+    const sets: string[] = [];
+    const values: (string | number | Uint8Array | null)[] = [];
+    const set = (column: string, value: string | number | Uint8Array | null) => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (patch.source) {
+      set('source_kind', patch.source.kind);
+      if (patch.source.kind === 'torrent') set('torrent', patch.source.bytes);
+    }
+    if (patch.state) set('state', patch.state);
+    if (patch.labels) set('labels', JSON.stringify(patch.labels));
+    if (patch.filePriorities !== undefined)
+      set('file_priorities', patch.filePriorities ? JSON.stringify(patch.filePriorities) : null);
+    if (patch.limits) set('limits', JSON.stringify(patch.limits));
+    if (patch.seedGoals) set('seed_goals', JSON.stringify(patch.seedGoals));
+    if (sets.length > 0)
+      this.db.run(`UPDATE torrents SET ${sets.join(', ')} WHERE info_hash = ?`, [...values, infoHash]);
+    return this.getTorrent(infoHash);
+  }
+
+  deleteTorrent(infoHash: string): void {
+    this.db.run('DELETE FROM torrents WHERE info_hash = ?', [infoHash]);
+  }
+
+  getSettings(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const row of this.db.all('SELECT name, value FROM settings') as Row[])
+      out[String(row.name)] = JSON.parse(String(row.value));
+    return out;
+  }
+
+  setSettings(values: Readonly<Record<string, unknown>>): void {
+    const entries = Object.entries(values);
+    if (entries.length === 0) return;
+    this.db.exec('BEGIN');
+    try {
+      for (const [name, value] of entries)
+        this.db.run(
+          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+          [name, JSON.stringify(value)],
+        );
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toRecord(row: Row): TorrentRecord {
+  const torrent = row.torrent instanceof Uint8Array ? new Uint8Array(row.torrent) : null;
+  const magnet = typeof row.magnet === 'string' ? row.magnet : null;
+  const source: TorrentSource =
+    row.source_kind === 'torrent' && torrent
+      ? { kind: 'torrent', bytes: torrent }
+      : { kind: 'magnet', uri: magnet ?? '' };
+  return {
+    id: Number(row.id),
+    infoHash: String(row.info_hash),
+    source,
+    magnet,
+    downloadDir: String(row.download_dir),
+    state: row.state === 'paused' ? 'paused' : 'active',
+    addedAtMs: Number(row.added_at_ms),
+    labels: JSON.parse(String(row.labels)) as string[],
+    filePriorities: row.file_priorities ? (JSON.parse(String(row.file_priorities)) as number[]) : null,
+    limits: JSON.parse(String(row.limits)) as TorrentRecord['limits'],
+    seedGoals: JSON.parse(String(row.seed_goals)) as TorrentRecord['seedGoals'],
+  };
+}
+
+/** Open the daemon store of a data folder (the one place the SQLite library is chosen). */
+export function openDaemonStore(file: string): DaemonStore {
+  return new SqliteDaemonStore(file);
+}

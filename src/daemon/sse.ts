@@ -1,0 +1,86 @@
+/**
+ * Server-Sent Events at /api/events: `torrents` (the statuses that changed, once a second),
+ * `added`, `removed`, and a comment every 15 s to keep proxies from closing the stream. One
+ * timer serves every client; statuses are built only while someone listens.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TorrentView } from './daemon.js';
+import { type RouteContext, SECURITY_HEADERS, sendError } from './http-common.js';
+
+const TICK_MS = 1000;
+const HEARTBEAT_MS = 15_000;
+/** Streams open at once (each costs a socket and a share of the tick). */
+export const MAX_EVENT_CLIENTS = 32;
+
+type Writer = (event: string, data: unknown) => void;
+
+export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
+  const clients = new Set<{ write: Writer; heartbeat: () => void }>();
+  let last = new Map<string, string>();
+  let timer: NodeJS.Timeout | null = null;
+  let ticks = 0;
+
+  const tick = () => {
+    const changed: TorrentView[] = [];
+    const next = new Map<string, string>();
+    for (const view of ctx.daemon.list()) {
+      const text = JSON.stringify(view);
+      next.set(view.infoHash, text);
+      if (last.get(view.infoHash) !== text) changed.push(view);
+    }
+    last = next;
+    const beat = ++ticks % (HEARTBEAT_MS / TICK_MS) === 0;
+    for (const c of clients) {
+      if (changed.length > 0) c.write('torrents', { torrents: changed });
+      else if (beat) c.heartbeat();
+    }
+  };
+  const offAdded = ctx.daemon.on('added', (view) => {
+    for (const c of clients) c.write('added', view);
+  });
+  const offRemoved = ctx.daemon.on('removed', (infoHash, id) => {
+    last.delete(infoHash);
+    for (const c of clients) c.write('removed', { infoHash, id });
+  });
+  app.addHook('onClose', async () => {
+    offAdded();
+    offRemoved();
+    if (timer) clearInterval(timer);
+    timer = null;
+  });
+
+  app.get(
+    '/api/events',
+    { schema: { tags: ['session'], summary: 'Server-Sent Events: torrents, added, removed' } },
+    async (request, reply) => {
+      if (clients.size >= MAX_EVENT_CLIENTS)
+        return sendError(reply, 503, 'EVENTS_BUSY', `at most ${MAX_EVENT_CLIENTS} event streams at once`);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const client = {
+        write: (event: string, data: unknown) => {
+          raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+        heartbeat: () => {
+          raw.write(': keep-alive\n\n');
+        },
+      };
+      clients.add(client);
+      client.write('torrents', { torrents: ctx.daemon.list() });
+      timer ??= setInterval(tick, TICK_MS);
+      request.raw.on('close', () => {
+        clients.delete(client);
+        if (clients.size === 0 && timer) {
+          clearInterval(timer);
+          timer = null;
+        }
+      });
+    },
+  );
+}
