@@ -187,6 +187,8 @@ export interface SlowlorisOptions {
   readonly trickleEveryMs?: number;
   /** For `body`: the request line and headers sent at once before the trickle. */
   readonly bodyPrelude?: string;
+  /** For `body`: this many body bytes sent after the prelude (with backpressure), then the trickle. */
+  readonly bodyBytes?: number;
 }
 
 export interface SlowSocketLife {
@@ -203,6 +205,7 @@ export interface Slowloris {
   stop(): void;
 }
 
+const CHUNK = Buffer.alloc(16 * 1024, 0x78);
 const HEADER_TRICKLE = `GET /announce HTTP/1.1\r\nHost: x\r\n${'X-Pad: aaaaaaaaaa\r\n'.repeat(2000)}\r\n`;
 
 /**
@@ -246,13 +249,26 @@ export function slowloris(o: SlowlorisOptions): Slowloris {
     s.on('connect', () => {
       connectedAt = performance.now();
       if (o.kind === 'idle') return;
-      if (o.kind === 'body') s.write(o.bodyPrelude ?? '');
       let at = 0;
-      const t = setInterval(() => {
-        if (s.destroyed) return clearInterval(t);
-        s.write(o.kind === 'headers' ? HEADER_TRICKLE[at++ % HEADER_TRICKLE.length]! : 'a');
-      }, every);
-      timers.push(t);
+      const trickle = (): void => {
+        const t = setInterval(() => {
+          if (s.destroyed) return clearInterval(t);
+          s.write(o.kind === 'headers' ? HEADER_TRICKLE[at++ % HEADER_TRICKLE.length]! : 'a');
+        }, every);
+        timers.push(t);
+      };
+      if (o.kind !== 'body') return trickle();
+      s.write(o.bodyPrelude ?? '');
+      let left = o.bodyBytes ?? 0;
+      const pour = (): void => {
+        while (left > 0 && !s.destroyed) {
+          const n = Math.min(left, CHUNK.length);
+          left -= n;
+          if (!s.write(CHUNK.subarray(0, n))) return void s.once('drain', pour);
+        }
+        trickle();
+      };
+      pour();
     });
   }
   return {
