@@ -273,6 +273,23 @@ test('a piece for a request we cancelled is still accepted', () => {
   assert.equal(h.got.at(-1)?.id, MsgId.Piece);
 });
 
+test('a block requested, cancelled and requested again may be answered twice without a close', () => {
+  const h = harness();
+  h.p.receive(concatBytes([remoteHandshake(), frames({ id: MsgId.Unchoke })]));
+  const block = { piece: pieceIndex(2), offset: 0, length: 100 };
+  assert.ok(h.p.request(block));
+  h.p.cancel(block);
+  assert.ok(h.p.request(block), 'the block can be requested again');
+  const answer = frames({ id: MsgId.Piece, piece: pieceIndex(2), offset: 0, data: new Uint8Array(100) });
+  h.p.receive(answer);
+  h.p.receive(answer);
+  assert.equal(h.p.isClosed, false, String(h.p.reason?.message));
+  assert.equal(h.got.filter((m) => m.id === MsgId.Piece).length, 2);
+  assert.equal(h.p.outstandingRequestCount, 0);
+  h.p.receive(answer);
+  assert.equal(h.p.isClosed, true, 'a third, truly unsolicited answer still closes');
+});
+
 test('two protocols talk: handshake, bitfield, interest, unchoke, request and piece', () => {
   const clock = new ManualClock(0);
   const log: string[] = [];

@@ -280,7 +280,8 @@ export class PeerProtocol {
     if (this.requested.size >= this.settings.maxOutstandingRequests) return false;
     if (this.peerChoking && !(this.isFast && this.peerAllowedFast.has(block.piece))) return false;
     if (!this.requested.add(block)) return false;
-    this.cancelled.delete(block.piece, block.offset);
+    // A block cancelled and requested again may be answered twice (the peer may have sent the
+    // first answer before our cancel arrived): the cancelled record stays to accept that one.
     this.writeBlockMsg(MsgId.Request, block);
     return true;
   }
