@@ -60,21 +60,20 @@ function fail(code: MetainfoError['code'], field: string, message: string): neve
  * Text of a torrent string. ASCII (nearly every path) is taken as is; other bytes must be valid
  * UTF-8 unless sanitizing, where invalid sequences become `_`.
  */
-export function decodeText(bytes: Uint8Array, field: string | (() => string), ctx: FileListCtx): string {
+export function decodeText(bytes: Uint8Array, field: string, ctx: FileListCtx): string {
   const text = decodeUtf8Strict(bytes);
   if (text !== null) return text;
   if (ctx.sanitize) return decodeUtf8Lenient(bytes).replace(/\uFFFD/g, '_');
-  return fail('METAINFO_BAD_ENCODING', typeof field === 'string' ? field : field(), 'not valid UTF-8');
+  return fail('METAINFO_BAD_ENCODING', field, 'not valid UTF-8');
 }
 
-/** A non-negative safe-integer length; a bigint (beyond 2^53) is too large by definition. */
-function readLength(v: BValue | undefined, field: () => string): number {
-  if (typeof v === 'number' && v >= 0) return v;
-  if (v === undefined) fail('METAINFO_MISSING_FIELD', field(), 'missing');
-  if (typeof v === 'bigint') fail('METAINFO_TOO_LARGE', field(), `${v} is beyond 2^53`);
+/** Why a `length` value is refused (only called once it is known to be wrong). */
+function lengthError(v: BValue | undefined, field: string): never {
+  if (v === undefined) fail('METAINFO_MISSING_FIELD', field, 'missing');
+  if (typeof v === 'bigint') fail('METAINFO_TOO_LARGE', field, `${v} is beyond 2^53`);
   return fail(
     'METAINFO_BAD_LENGTH',
-    field(),
+    field,
     `${isBytes(v) ? 'a string' : String(v)} is not a non-negative integer`,
   );
 }
@@ -113,15 +112,17 @@ function readPathList(entry: BDict, index: number, ctx: FileListCtx): string[] {
     if (texts) return texts;
   }
   const v = entry.get('path');
-  const field = `info.files[${index}].path`;
-  if (v === undefined) fail('METAINFO_MISSING_FIELD', field, 'missing');
-  if (!isList(v)) fail('METAINFO_BAD_FIELD', field, 'not a list');
-  if (v.length === 0) fail('METAINFO_UNSAFE_PATH', field, 'empty path');
+  if (!isList(v) || v.length === 0) {
+    const field = `info.files[${index}].path`;
+    if (v === undefined) fail('METAINFO_MISSING_FIELD', field, 'missing');
+    if (!isList(v)) fail('METAINFO_BAD_FIELD', field, 'not a list');
+    fail('METAINFO_UNSAFE_PATH', field, 'empty path');
+  }
   const out = new Array<string>(v.length);
   for (let j = 0; j < v.length; j++) {
     const c = v[j];
-    if (!isBytes(c)) fail('METAINFO_BAD_FIELD', `${field}[${j}]`, 'not a string');
-    out[j] = decodeText(c, () => `${field}[${j}]`, ctx);
+    if (!isBytes(c)) fail('METAINFO_BAD_FIELD', `info.files[${index}].path[${j}]`, 'not a string');
+    out[j] = decodeUtf8Strict(c) ?? decodeText(c, `info.files[${index}].path[${j}]`, ctx);
   }
   return out;
 }
@@ -142,13 +143,17 @@ function utf8List(list: readonly BValue[]): string[] | null {
 function readFileEntry(dict: BDict, own: string[], origin: FileOrigin, ctx: FileListCtx): RawFile {
   const attributes = readAttributes(dict);
   const file: RawFile = { own, lengthBytes: 0, attributes, origin };
-  const field = () => fieldOf(file);
   // BEP 47: a symlink's length is zero and may be omitted.
-  if (!attributes.isSymlink || dict.has('length'))
-    file.lengthBytes = readLength(dict.get('length'), () => `${field()}.length`);
+  if (!attributes.isSymlink || dict.has('length')) {
+    const v = dict.get('length');
+    // Field names are put together only on the error path (a million files, one string each, adds up).
+    if (typeof v !== 'number' || v < 0) lengthError(v, `${fieldOf(file)}.length`);
+    file.lengthBytes = v;
+  }
   if (attributes.isSymlink) {
-    if (file.lengthBytes !== 0) fail('METAINFO_BAD_LENGTH', `${field()}.length`, 'a symlink has length 0');
-    file.symlinkPath = readSymlink(dict, field(), ctx);
+    if (file.lengthBytes !== 0)
+      fail('METAINFO_BAD_LENGTH', `${fieldOf(file)}.length`, 'a symlink has length 0');
+    file.symlinkPath = readSymlink(dict, fieldOf(file), ctx);
   }
   return file;
 }
@@ -204,7 +209,7 @@ function walkTree(node: BDict, prefix: string[], out: RawFile[], ctx: FileListCt
   for (const [key, child] of node) {
     if (key === '') fail('METAINFO_BAD_FILE_TREE', where(), 'a directory cannot also be a file');
     if (!isDict(child)) fail('METAINFO_BAD_FILE_TREE', `${where()}/${key}`, 'not a dictionary');
-    const path = [...prefix, keyText(key, () => `${where()}/${key}`, ctx)];
+    const path = [...prefix, keyText(key, where, ctx)];
     const leaf = child.get('');
     if (leaf === undefined) {
       walkTree(child, path, out, ctx);
@@ -237,9 +242,9 @@ function walkTree(node: BDict, prefix: string[], out: RawFile[], ctx: FileListCt
 }
 
 /** A file tree key is a binary string: ASCII is already its text, anything else is decoded. */
-function keyText(key: string, field: () => string, ctx: FileListCtx): string {
+function keyText(key: string, where: () => string, ctx: FileListCtx): string {
   for (let i = 0; i < key.length; i++) {
-    if (key.charCodeAt(i) >= 0x80) return decodeText(keyBytes(key), field, ctx);
+    if (key.charCodeAt(i) >= 0x80) return decodeText(keyBytes(key), `${where()}/${key}`, ctx);
   }
   return key;
 }
