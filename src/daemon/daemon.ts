@@ -207,9 +207,9 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const metainfo = request.torrent ? parseMetainfo(request.torrent) : null;
     const magnet = request.magnet !== undefined ? parseMagnet(request.magnet) : null;
     const infoHash = Buffer.from(metainfo ? wireInfoHash(metainfo) : wireInfoHash(magnet!)).toString('hex');
+    const dir = await resolveDownloadDir(this.downloadRoot, request.downloadDir);
     const existing = this.store.getTorrent(infoHash);
     if (existing && this.session.get(infoHash)) return this.view(infoHash)!;
-    const dir = await resolveDownloadDir(this.downloadRoot, request.downloadDir);
     let priorities: number[] | null = null;
     if (request.files && metainfo) {
       const wanted = new Set(request.files);

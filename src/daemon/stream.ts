@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import type { Metainfo } from '../metainfo/types.js';
 import { safeJoin } from '../storage/safe-join.js';
 import { bytesEqual } from '../util/bytes.js';
+import { PeerdropError } from '../util/errors.js';
 import type { PieceWatch } from './piece-watch.js';
 
 export type RangeResult =
@@ -86,9 +87,11 @@ export interface StreamSource {
   readonly signal?: AbortSignal;
 }
 
-/** Bytes in one response chunk at most (a piece, or less at the range's ends). */
-export class PieceUnavailableError extends Error {
-  readonly code = 'DAEMON_DATA_UNAVAILABLE';
+/** A needed piece did not arrive in time (503). */
+export class PieceUnavailableError extends PeerdropError {
+  constructor(message: string) {
+    super('DAEMON_DATA_UNAVAILABLE', message);
+  }
 }
 
 /** Make sure `piece` is verified: known, checked now against its hash, or waited for. */
