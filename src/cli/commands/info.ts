@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { infoHashHex, infoHashV2Hex } from '../../metainfo/info-hash.js';
 import { formatMagnet, magnetFromMetainfo, parseMagnet } from '../../metainfo/magnet.js';
 import { DEFAULT_METAINFO_LIMITS, parseMetainfo } from '../../metainfo/parse.js';
-import type { MagnetLink, Metainfo } from '../../metainfo/types.js';
+import type { MagnetLink, Metainfo, TorrentFileEntry } from '../../metainfo/types.js';
 import { PeerdropError } from '../../util/errors.js';
 import { CliError, formatBytes, printJson } from '../output.js';
 
@@ -44,6 +44,7 @@ export interface InfoJson {
 interface InfoOptions {
   json?: boolean;
   sanitize?: boolean;
+  allFiles?: boolean;
 }
 
 export function register(program: Command): void {
@@ -53,12 +54,18 @@ export function register(program: Command): void {
     .argument('<torrent-or-magnet>', 'path to a .torrent file, or a magnet: link')
     .option('--json', 'print one JSON object')
     .option('--sanitize', 'show unsafe file paths made safe instead of refusing the torrent')
+    .option('--all-files', `list every file (by default at most ${LISTED_FILES} are shown; --json has all)`)
     .action(async (input: string, options: InfoOptions) => {
-      const info = /^magnet:/i.test(input)
-        ? fromMagnet(parseMagnet(input))
-        : fromMetainfo(await load(input, options));
-      if (options.json) printJson(info);
-      else process.stdout.write(formatText(info));
+      if (/^magnet:/i.test(input)) {
+        const info = fromMagnet(parseMagnet(input));
+        if (options.json) printJson(info);
+        else writeText(info, [], options.allFiles === true);
+        return;
+      }
+      const m = await load(input, options);
+      const info = fromMetainfo(m, { withFiles: false });
+      if (options.json) writeJson(info, m);
+      else writeText(info, m.files, options.allFiles === true);
     });
 }
 
@@ -79,7 +86,8 @@ async function load(path: string, options: InfoOptions): Promise<Metainfo> {
   }
 }
 
-export function fromMetainfo(m: Metainfo): InfoJson {
+/** `withFiles: false` leaves `files` empty (the writers below take them from the torrent). */
+export function fromMetainfo(m: Metainfo, options: { withFiles?: boolean } = {}): InfoJson {
   return {
     infoHash: infoHashHex(m),
     infoHashV2: infoHashV2Hex(m),
@@ -89,9 +97,12 @@ export function fromMetainfo(m: Metainfo): InfoJson {
     pieceCount: m.pieceCount,
     totalLength: m.totalLengthBytes,
     private: m.isPrivate,
-    files: m.files
-      .filter((f) => !f.attributes.isPadding)
-      .map((f) => ({ path: f.path.join('/'), length: f.lengthBytes })),
+    files:
+      options.withFiles === false
+        ? []
+        : m.files
+            .filter((f) => !f.attributes.isPadding)
+            .map((f) => ({ path: f.path.join('/'), length: f.lengthBytes })),
     announce: m.announceTiers.flat(),
     announceTiers: m.announceTiers.map((t) => [...t]),
     webSeeds: [...m.urlList],
@@ -127,8 +138,10 @@ export function fromMagnet(link: MagnetLink): InfoJson {
   };
 }
 
-/** Most files listed in the text summary (`--json` lists all). */
-const MAX_LISTED_FILES = 1000;
+/** Files listed in the text summary unless `--all-files` (`--json` always lists all). */
+const LISTED_FILES = 100;
+/** Files per write when listing: a million-file torrent is never one string in memory. */
+const FILES_PER_WRITE = 10_000;
 
 /** Text from a torrent may hold terminal escape sequences: show control characters as `?`. */
 function shown(text: string): string {
@@ -136,7 +149,12 @@ function shown(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
-function formatText(info: InfoJson): string {
+function visibleFiles(files: readonly TorrentFileEntry[]): TorrentFileEntry[] {
+  return files.filter((f) => !f.attributes.isPadding);
+}
+
+function writeText(info: InfoJson, allFiles: readonly TorrentFileEntry[], isListingAll: boolean): void {
+  const files = visibleFiles(allFiles);
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(14)}${shown(value)}`);
   row('Name', info.name ?? '(unknown)');
@@ -144,8 +162,7 @@ function formatText(info: InfoJson): string {
   if (info.infoHashV2) row('Info-hash v2', info.infoHashV2);
   row('Version', info.version);
   if (info.totalLength !== null) {
-    const count =
-      info.pieceLength === null ? '' : ` in ${info.files.length} file${info.files.length === 1 ? '' : 's'}`;
+    const count = info.pieceLength === null ? '' : ` in ${files.length} file${files.length === 1 ? '' : 's'}`;
     row('Size', `${formatBytes(info.totalLength)} (${info.totalLength} bytes)${count}`);
   }
   if (info.pieceLength !== null) row('Pieces', `${info.pieceCount} × ${formatBytes(info.pieceLength)}`);
@@ -159,13 +176,44 @@ function formatText(info: InfoJson): string {
   for (const [i, ws] of info.webSeeds.entries()) row(i === 0 ? 'Web seeds' : '', ws);
   for (const [i, pe] of (info.peers ?? []).entries()) row(i === 0 ? 'Peers' : '', pe);
   if (info.selectOnly) row('Select only', info.selectOnly.join(','));
-  if (info.files.length > 0) {
-    lines.push('Files:');
-    for (const f of info.files.slice(0, MAX_LISTED_FILES))
-      lines.push(`  ${formatBytes(f.length).padStart(10)}  ${shown(f.path)}`);
-    if (info.files.length > MAX_LISTED_FILES)
-      lines.push(`  … and ${info.files.length - MAX_LISTED_FILES} more (see --json)`);
+  if (files.length > 0) lines.push('Files:');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const listed = isListingAll ? files.length : Math.min(files.length, LISTED_FILES);
+  for (let start = 0; start < listed; start += FILES_PER_WRITE) {
+    let chunk = '';
+    for (const f of files.slice(start, Math.min(listed, start + FILES_PER_WRITE)))
+      chunk += `  ${formatBytes(f.lengthBytes).padStart(10)}  ${shown(f.path.join('/'))}\n`;
+    process.stdout.write(chunk);
   }
+  const tail: string[] = [];
+  if (files.length > listed)
+    tail.push(`  … and ${files.length - listed} more (--all-files lists them all, --json too)`);
   row('Magnet', info.magnet);
-  return `${lines.join('\n')}\n`;
+  process.stdout.write(`${[...tail, lines[lines.length - 1]!].join('\n')}\n`);
+}
+
+/**
+ * `--json`, complete, written in slices: the same text as `JSON.stringify(info, null, 2)` with
+ * every file, without ever holding a million-entry array or its text in memory at once.
+ */
+function writeJson(info: InfoJson, m: Metainfo): void {
+  const marker = '\u0000files\u0000';
+  const text = JSON.stringify({ ...info, files: marker }, null, 2);
+  const at = text.indexOf(JSON.stringify(marker));
+  const files = visibleFiles(m.files);
+  process.stdout.write(text.slice(0, at));
+  if (files.length === 0) process.stdout.write('[]');
+  for (let start = 0; start < files.length; start += FILES_PER_WRITE) {
+    let chunk = start === 0 ? '[\n' : ',\n';
+    const slice = files.slice(start, start + FILES_PER_WRITE);
+    chunk += slice
+      .map(
+        (f) =>
+          `    {\n      "path": ${JSON.stringify(f.path.join('/'))},\n      "length": ${f.lengthBytes}\n    }`,
+      )
+      .join(',\n');
+    if (start + FILES_PER_WRITE >= files.length) chunk += '\n  ]';
+    process.stdout.write(chunk);
+  }
+  process.stdout.write(`${text.slice(at + JSON.stringify(marker).length)}\n`);
 }
