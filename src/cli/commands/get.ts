@@ -44,7 +44,6 @@ export function register(program: Command): void {
     .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: GetOptions) => {
-      await checkDownloadDir(resolve(opts.dir));
       process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
     });
 }
@@ -58,6 +57,7 @@ export async function runTransfer(
   const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
   const peers = (opts.peer ?? []).map((p) => parsePeerOption(p));
   const files = opts.files === undefined ? undefined : parseFileSelection(opts.files);
+  if (!mode.isSeedOnly) await checkDownloadDir(resolve(opts.dir));
   const input = await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX);
   if (files && typeof input !== 'string') checkFileSelection(files, input);
   const session = new Session({
