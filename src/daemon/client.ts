@@ -3,6 +3,7 @@
  * `daemon.json`, HTTP on loopback with the token), or, when none runs, on the daemon's store
  * directly — the next daemon start picks the changes up. Both behind one small interface.
  */
+import { mkdirSync } from 'node:fs';
 import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import { PeerdropError } from '../util/errors.js';
 import { daemonPaths, defaultDownloadDir, findRunningDaemon, readToken } from './config.js';
@@ -41,6 +42,7 @@ export async function connectToDaemon(dataDir: string, downloadDir?: string): Pr
   const running = findRunningDaemon(paths);
   const token = readToken(paths);
   if (running && token) return httpControl(running.host, running.port, token);
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
   return offlineControl(openDaemonStore(paths.db), downloadDir ?? defaultDownloadDir());
 }
 
