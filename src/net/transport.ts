@@ -44,6 +44,11 @@ export interface DialRequest {
   /** Give up after this long (rejects with `NET_DIAL_TIMEOUT`). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * The torrent the connection is for (v1 or truncated v2 wire hash). Transports that encrypt
+   * (MSE needs it as the shared key SKEY) use it; others ignore it.
+   */
+  readonly infoHash?: Uint8Array;
 }
 
 export interface Transport {

@@ -328,7 +328,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   private dial(slot: TorrentSlot, address: PeerAddress): void {
     const { setHolder, ...options } = this.connectionOptions();
     let isHandshaken = false;
-    this.transport.dial(address, { timeoutMs: this.options.connectTimeoutMs ?? 10_000 }).then(
+    const request = { timeoutMs: this.options.connectTimeoutMs ?? 10_000, infoHash: slot.wireHash };
+    this.transport.dial(address, request).then(
       (connection) => {
         if (!slot.isActive) {
           connection.destroy();

@@ -1,0 +1,324 @@
+/**
+ * MSE as a `Transport` wrapper: the session dials and listens as before, and gets connections
+ * that encrypt and decrypt on their own, so neither `Session` nor `Torrent` knows which peers
+ * are encrypted.
+ *
+ * Policies (what `--encryption` sets):
+ *  - `prefer` (default): outgoing tries MSE first (offering RC4 and the plaintext method) and,
+ *    when the handshake fails, dials again in plaintext; which of the two worked is remembered
+ *    per peer address (bounded, expiring) so the next dial goes straight to it. Incoming: both.
+ *  - `require`: outgoing MSE with RC4 only; incoming plaintext refused, RC4 required.
+ *  - `off`: plaintext only; incoming MSE refused.
+ *
+ * Incoming connections are told apart by their first 20 bytes: a plaintext handshake starts
+ * with `\x13BitTorrent protocol`, an MSE one with a public key. Both share the listen port.
+ * Incoming MSE handshakes in progress are capped (each costs two modular exponentiations).
+ */
+import type { Connection, DialRequest, Listener, Transport, TransportAddress } from '../net/transport.js';
+import { MseError, type MseErrorCode } from './errors.js';
+import {
+  CRYPTO_PLAINTEXT,
+  CRYPTO_RC4,
+  classifyIncoming,
+  MseInitiator,
+  MseResponder,
+  type MseResult,
+  PLAINTEXT_PREFIX,
+} from './handshake.js';
+import { req2Hash } from './keys.js';
+import { MseConnection } from './mse-connection.js';
+
+export type EncryptionPolicy = 'prefer' | 'require' | 'off';
+export const ENCRYPTION_POLICIES: readonly EncryptionPolicy[] = ['prefer', 'require', 'off'];
+
+export interface MseTransportOptions {
+  readonly policy: EncryptionPolicy;
+  /** The info-hashes (wire form) of the torrents we serve: incoming MSE finds its torrent among them. */
+  readonly infoHashes: () => Iterable<Uint8Array>;
+  /** The whole handshake, after the TCP connect (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Incoming handshakes in progress beyond this are refused (default 64). */
+  readonly maxPendingHandshakes?: number;
+  /** Peers whose working method is remembered (default 4,096; the oldest is forgotten first). */
+  readonly maxRememberedPeers?: number;
+  /** How long a remembered method is trusted (default 1 h). */
+  readonly rememberMs?: number;
+  /** Every failed handshake, incoming or outgoing (logging, statistics). */
+  readonly onHandshakeError?: (error: MseError, address: TransportAddress, isIncoming: boolean) => void;
+  /** The clock (tests); default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Counters for tests and statistics. */
+export interface MseStats {
+  incomingEncrypted: number;
+  incomingPlaintext: number;
+  outgoingEncrypted: number;
+  outgoingPlaintext: number;
+  /** Outgoing MSE attempts that failed and were retried in plaintext (`prefer`). */
+  fallbacks: number;
+  readonly failures: Map<MseErrorCode, number>;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class MseTransport implements Transport {
+  readonly name: string;
+  readonly stats: MseStats = {
+    incomingEncrypted: 0,
+    incomingPlaintext: 0,
+    outgoingEncrypted: 0,
+    outgoingPlaintext: 0,
+    fallbacks: 0,
+    failures: new Map(),
+  };
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  /** `host:port` → what worked and when (insertion order = age, for eviction). */
+  private readonly remembered = new Map<string, { isEncrypted: boolean; atMs: number }>();
+  private readonly req2Cache = new Map<string, Uint8Array>();
+  private pendingIncoming = 0;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly options: MseTransportOptions,
+  ) {
+    this.name = options.policy === 'off' ? inner.name : `mse+${inner.name}`;
+    this.timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  async dial(address: TransportAddress, request: DialRequest = {}): Promise<Connection> {
+    const { policy } = this.options;
+    const infoHash = request.infoHash;
+    if (policy === 'require' && !infoHash) {
+      throw new MseError('MSE_NO_INFO_HASH', `cannot encrypt a dial to ${address.host} without an info-hash`);
+    }
+    if (policy === 'off' || !infoHash || this.recall(address) === false) {
+      const plain = await this.inner.dial(address, request);
+      this.stats.outgoingPlaintext++;
+      return plain;
+    }
+    const provide = policy === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT;
+    const raw = await this.inner.dial(address, request);
+    try {
+      const conn = await this.initiate(raw, infoHash, provide, request.signal);
+      this.remember(address, true);
+      this.stats.outgoingEncrypted++;
+      return conn;
+    } catch (err) {
+      const error = this.recordFailure(err, address, false);
+      if (policy === 'require' || error.code === 'MSE_ABORTED') throw error;
+    }
+    // prefer: the peer did not speak MSE (or broke it); plaintext on a fresh connection.
+    this.stats.fallbacks++;
+    const plain = await this.inner.dial(address, request);
+    this.remember(address, false);
+    this.stats.outgoingPlaintext++;
+    return plain;
+  }
+
+  listen(onConnection: (connection: Connection) => void): Promise<Listener> {
+    return this.inner.listen((raw) => this.accept(raw, onConnection));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** Outgoing: run the initiator over `raw`; resolves with the encrypted connection. */
+  private initiate(
+    raw: Connection,
+    infoHash: Uint8Array,
+    provide: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Connection> {
+    const handshake = new MseInitiator({ nowMs: this.now(), timeoutMs: this.timeoutMs, infoHash, provide });
+    return this.drive(raw, handshake, [], signal, () => raw.write([handshake.start()]));
+  }
+
+  /** Incoming: classify by the first bytes, then hand on plaintext or run the responder. */
+  private accept(raw: Connection, onConnection: (connection: Connection) => void): void {
+    const address = { host: raw.remoteAddress, port: raw.remotePort };
+    if (this.pendingIncoming >= (this.options.maxPendingHandshakes ?? 64)) {
+      this.recordFailure(new MseError('MSE_BUSY', 'too many handshakes in progress'), address, true);
+      raw.destroy();
+      return;
+    }
+    this.pendingIncoming++;
+    let isCounted = true;
+    const release = () => {
+      if (isCounted) this.pendingIncoming--;
+      isCounted = false;
+    };
+    const first: Uint8Array[] = [];
+    let firstBytes = 0;
+    const timer = setTimeout(() => {
+      fail(new MseError('MSE_TIMEOUT', 'no handshake within the timeout'));
+    }, this.timeoutMs);
+    let isDone = false;
+    const fail = (err: unknown) => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(timer);
+      release();
+      this.recordFailure(err, address, true);
+      raw.destroy(err instanceof Error ? err : undefined);
+    };
+    const refuse = (err: MseError) => {
+      release();
+      this.recordFailure(err, address, true);
+      raw.destroy(err);
+    };
+    raw.onClose(() => fail(new MseError('MSE_CLOSED', 'closed before the handshake')));
+    raw.onData((chunk) => {
+      if (isDone) return;
+      first.push(chunk);
+      firstBytes += chunk.length;
+      const head = Buffer.concat(first, Math.min(firstBytes, PLAINTEXT_PREFIX.length));
+      const kind = classifyIncoming(head.subarray(0, Math.min(firstBytes, PLAINTEXT_PREFIX.length)));
+      if (kind === 'need-more') return;
+      isDone = true;
+      clearTimeout(timer);
+      if (kind === 'plaintext') {
+        if (this.options.policy === 'require') {
+          return refuse(new MseError('MSE_PLAINTEXT_REFUSED', 'plaintext peers are refused (require)'));
+        }
+        release();
+        this.stats.incomingPlaintext++;
+        return onConnection(
+          new MseConnection(raw, { encryptor: null, decryptor: null, pending: first, method: 'none' }),
+        );
+      }
+      if (this.options.policy === 'off') {
+        return refuse(new MseError('MSE_ENCRYPTION_REFUSED', 'encrypted peers are refused (off)'));
+      }
+      const handshake = new MseResponder({
+        nowMs: this.now(),
+        timeoutMs: this.timeoutMs,
+        accept: this.options.policy === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT,
+        lookupInfoHash: (h) => this.lookupInfoHash(h),
+      });
+      this.drive(raw, handshake, first, undefined, () => {}).then(
+        (conn) => {
+          release();
+          this.stats.incomingEncrypted++;
+          onConnection(conn);
+        },
+        (err: unknown) => {
+          release();
+          this.recordFailure(err, address, true);
+        },
+      );
+    });
+  }
+
+  /**
+   * Feed `raw`'s bytes to `handshake` until it finishes, fails, times out, the peer closes or
+   * `signal` aborts. On failure `raw` is destroyed and the promise rejects with an `MseError`.
+   */
+  private drive(
+    raw: Connection,
+    handshake: MseInitiator | MseResponder,
+    already: readonly Uint8Array[],
+    signal: AbortSignal | undefined,
+    start: () => void,
+  ): Promise<Connection> {
+    return new Promise<Connection>((resolve, reject) => {
+      let isSettled = false;
+      const settle = (err: MseError | null, result?: MseResult) => {
+        if (isSettled) return;
+        isSettled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          raw.destroy(err);
+          reject(err);
+          return;
+        }
+        const r = result!;
+        resolve(new MseConnection(raw, { ...r, pending: r.payload, method: r.method }));
+      };
+      const onAbort = () => settle(new MseError('MSE_ABORTED', 'MSE handshake aborted'));
+      const timer = setTimeout(() => {
+        try {
+          handshake.checkDeadline(this.now() + 1);
+        } catch (err) {
+          return settle(asMseError(err));
+        }
+        settle(new MseError('MSE_TIMEOUT', 'MSE handshake timed out'));
+      }, this.timeoutMs);
+      const feed = (chunk: Uint8Array) => {
+        if (isSettled) return;
+        try {
+          const step = handshake.receive(chunk, this.now());
+          if (step.send.length > 0) raw.write(step.send);
+          // The MseConnection takes over raw's callbacks synchronously: no byte is missed.
+          if (step.result) settle(null, step.result);
+        } catch (err) {
+          settle(asMseError(err));
+        }
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      raw.onClose((error) =>
+        settle(new MseError('MSE_CLOSED', 'peer closed mid-handshake', { cause: error })),
+      );
+      raw.onData(feed);
+      start();
+      for (const c of already) feed(c);
+    });
+  }
+
+  /** Which of our torrents the responder's HASH('req2', SKEY) names. */
+  private lookupInfoHash(wanted: Uint8Array): Uint8Array | null {
+    const wantedHex = Buffer.from(wanted).toString('hex');
+    for (const infoHash of this.options.infoHashes()) {
+      const key = Buffer.from(infoHash).toString('hex');
+      let hash = this.req2Cache.get(key);
+      if (!hash) {
+        if (this.req2Cache.size >= 65_536) this.req2Cache.clear();
+        hash = req2Hash(infoHash);
+        this.req2Cache.set(key, hash);
+      }
+      if (Buffer.from(hash).toString('hex') === wantedHex) return infoHash;
+    }
+    return null;
+  }
+
+  /** true: MSE worked; false: plaintext did; undefined: unknown or expired. */
+  private recall(address: TransportAddress): boolean | undefined {
+    const key = peerKey(address);
+    const entry = this.remembered.get(key);
+    if (!entry) return undefined;
+    if (this.now() - entry.atMs > (this.options.rememberMs ?? 3_600_000)) {
+      this.remembered.delete(key);
+      return undefined;
+    }
+    return entry.isEncrypted;
+  }
+
+  private remember(address: TransportAddress, isEncrypted: boolean): void {
+    const key = peerKey(address);
+    this.remembered.delete(key);
+    this.remembered.set(key, { isEncrypted, atMs: this.now() });
+    const max = this.options.maxRememberedPeers ?? 4096;
+    while (this.remembered.size > max) this.remembered.delete(this.remembered.keys().next().value!);
+  }
+
+  private recordFailure(err: unknown, address: TransportAddress, isIncoming: boolean): MseError {
+    const error = asMseError(err);
+    this.stats.failures.set(error.code, (this.stats.failures.get(error.code) ?? 0) + 1);
+    this.options.onHandshakeError?.(error, address, isIncoming);
+    return error;
+  }
+}
+
+function peerKey(address: TransportAddress): string {
+  return `${address.host}:${address.port}`;
+}
+
+function asMseError(err: unknown): MseError {
+  if (err instanceof MseError) return err;
+  return new MseError('MSE_CLOSED', err instanceof Error ? err.message : String(err), { cause: err });
+}
