@@ -20,8 +20,11 @@ import type { DecodeOptions } from '../bencode/index.js';
  * Magnet links have their own bounds (`MAX_MAGNET_LENGTH`, `MAX_MAGNET_PARAMS` in `magnet.ts`).
  *
  * Memory: a decoded value costs 60–190 bytes of heap (a `Map` per dictionary, a `Uint8Array`
- * view per string), so the value limit, not the byte limit, is what bounds the decoder's heap
- * (about 1.5 GB at the very worst; a real 1,000,000-file torrent needs about 7 values a file).
+ * view per string), so the value limit, not the byte limit, is what bounds the decoder's heap.
+ * A real 1,000,000-file torrent needs about 7 values a file and its parsed form holds ~300 MB;
+ * the worst a hostile torrent can do within the limits is ~17,000,000 two-byte strings, about
+ * 2 GB of heap before it is refused (measured). Streaming `info.files` out of the decoder, so
+ * that file entries never count against the value limit, would remove that (not done yet).
  */
 export interface MetainfoLimits {
   /** Whole `.torrent` file (the bencode decoder refuses larger input before parsing). */
