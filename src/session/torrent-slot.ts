@@ -332,6 +332,8 @@ export class TorrentSlot {
       onDhtPort: (address) => {
         for (const s of this.sources) s.onDhtPort?.(address);
       },
+      onListenPort: (connectedAs, port) =>
+        this.peerBook.linkListenAddress(connectedAs, port, this.deps.scheduler.now()),
     };
   }
 

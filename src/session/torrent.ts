@@ -52,6 +52,8 @@ export interface TorrentListener {
   onPexPeers(addresses: readonly PeerAddress[]): void;
   /** BEP 5: a peer told us its DHT port. */
   onDhtPort(address: PeerAddress): void;
+  /** An incoming peer told us its listen port (BEP 10 `p`). */
+  onListenPort(connectedAs: PeerAddress, listenPort: number): void;
 }
 
 export interface TorrentDeps {
@@ -88,6 +90,8 @@ export class Torrent {
   readonly infoHashHex: string;
   readonly picker: PiecePicker;
   readonly peers = new Map<string, PeerLink>();
+  /** The same peers by peer id (hex), to refuse a second connection to one peer. */
+  private readonly peerIds = new Map<string, PeerLink>();
   private readonly assembler: PieceAssembler;
   private readonly downloader: Downloader;
   private readonly extensions: TorrentExtensions;
@@ -310,28 +314,42 @@ export class Torrent {
       new RateMeter(this.deps.clock),
       now,
     );
-    if (this.peers.has(link.id)) {
+    const peerIdHex = Buffer.from(channel.peerId).toString('hex');
+    if (this.peers.has(link.id) || this.peerIds.has(peerIdHex)) {
+      // One connection per peer: two peers that dial each other, or an address learned by PEX
+      // of a peer already connected from another port, must not hold two slots.
       channel.close('duplicate connection');
       return;
     }
     this.peers.set(link.id, link);
+    this.peerIds.set(peerIdHex, link);
     channel.bind({
       onMessage: (m) => this.onMessage(link, m),
       onExtendedHandshake: (h) => {
         link.extended = h;
+        this.noteListenPort(link);
       },
       onExtension: (name, payload) => this.extensions.onExtension(link, name, payload),
       onDrain: () => this.uploader.pump(link),
       onClose: (reason) => this.detach(link, reason),
     });
     link.extended = channel.peerExtended;
+    this.noteListenPort(link);
     this.listener.onPeer({ kind: 'connected', address: link.id, client: clientName(channel.peerId) });
     for (const m of replay) this.onMessage(link, m);
+  }
+
+  private noteListenPort(link: PeerLink): void {
+    const port = link.extended?.listenPort;
+    if (link.channel.isIncoming && port !== undefined)
+      this.listener.onListenPort({ host: link.channel.remoteHost, port: link.channel.remotePort }, port);
   }
 
   private detach(link: PeerLink, reason: string): void {
     if (this.peers.get(link.id) !== link) return;
     this.peers.delete(link.id);
+    const peerIdHex = Buffer.from(link.channel.peerId).toString('hex');
+    if (this.peerIds.get(peerIdHex) === link) this.peerIds.delete(peerIdHex);
     this.downloader.onPeerLeft(link);
     link.uploadQueue.length = 0;
     if (link.unchokedSinceMs !== null) this.uploader.invalidate(); // free slot: re-run the choker

@@ -2,7 +2,7 @@ import type { PeerAddress } from '../util/ip.js';
 import type { Random } from '../util/random.js';
 
 /** Where we learned of a peer. */
-export type PeerOrigin = 'tracker' | 'dht' | 'pex' | 'lsd' | 'incoming' | 'manual';
+export type PeerOrigin = 'tracker' | 'dht' | 'pex' | 'lsd' | 'incoming' | 'manual' | 'listen';
 
 export type { PeerAddress };
 
@@ -29,6 +29,10 @@ export interface PeerRecord {
   /** Bytes of verified data received from the peer. */
   usefulBytes: number;
   nextAttemptMs: number;
+  /** For an incoming peer: the key of its listen address (BEP 10 `p`), kept `connected` meanwhile. */
+  listenAlias?: string;
+  /** This record is another peer's listen address while that peer is connected (holds no slot). */
+  isAlias?: boolean;
 }
 
 /** A connection counter shared by every torrent (the global limit). */
@@ -154,7 +158,10 @@ export class PeerBook {
   nextToConnect(nowMs: number, count: number): PeerAddress[] {
     const room = Math.min(count, this.opts.maxConnections - this.active);
     if (room <= 0) return [];
-    const ready = [...this.peers.values()].filter((p) => p.state === 'idle' && p.nextAttemptMs <= nowMs);
+    // An address known only from an incoming connection is the peer's ephemeral port: never dialled.
+    const ready = [...this.peers.values()].filter(
+      (p) => p.state === 'idle' && p.nextAttemptMs <= nowMs && !isEphemeralOnly(p),
+    );
     ready.sort((a, b) => score(b) - score(a) || a.nextAttemptMs - b.nextAttemptMs);
     const out: PeerAddress[] = [];
     for (const p of ready) {
@@ -203,8 +210,35 @@ export class PeerBook {
   /** A connection ended; the peer may be dialled again after the base delay. */
   onDisconnected(address: PeerAddress, nowMs: number): void {
     const p = this.peers.get(peerKey(address));
-    if (!p || p.state === 'idle') return;
+    if (!p || p.state === 'idle' || p.isAlias) return;
     this.release(p, nowMs + this.backoffMs(p.failures + 1));
+    const alias = p.listenAlias === undefined ? undefined : this.peers.get(p.listenAlias);
+    p.listenAlias = undefined;
+    if (alias?.isAlias) {
+      // The peer left: its listen address is the way back to it (soon, not after a long backoff).
+      alias.isAlias = false;
+      alias.state = 'idle';
+      alias.nextAttemptMs = nowMs + this.backoffMs(1);
+    }
+    if (isEphemeralOnly(p)) this.peers.delete(p.key);
+  }
+
+  /**
+   * An incoming peer told us where it listens (BEP 10 `p`): that address is the same peer, so
+   * it is marked connected (no second connection to it from PEX or trackers) until the peer
+   * leaves, and then dialled instead of the ephemeral port it came from.
+   */
+  linkListenAddress(incoming: PeerAddress, listenPort: number, nowMs: number): void {
+    const rec = this.peers.get(peerKey(incoming));
+    if (!rec || rec.state !== 'connected' || rec.listenAlias !== undefined) return;
+    const listen = { host: incoming.host, port: listenPort };
+    const key = peerKey(listen);
+    if (key === rec.key || !this.add(listen, 'listen', nowMs)) return;
+    const alias = this.peers.get(key);
+    if (!alias || alias.state !== 'idle') return; // we are dialling or connected to it already
+    alias.state = 'connected';
+    alias.isAlias = true;
+    rec.listenAlias = key;
   }
 
   /** Credit verified bytes to a peer (raises its score). */
@@ -242,6 +276,10 @@ export class PeerBook {
   private release(p: PeerRecord, nextAttemptMs: number): void {
     p.state = 'idle';
     p.nextAttemptMs = nextAttemptMs;
+    if (p.isAlias) {
+      p.isAlias = false; // an alias holds no slot
+      return;
+    }
     this.active--;
     this.opts.global.release();
   }
@@ -263,6 +301,10 @@ export class PeerBook {
     if (worst) this.peers.delete(worst.key);
     return worst !== undefined;
   }
+}
+
+function isEphemeralOnly(p: PeerRecord): boolean {
+  return p.sources.size === 1 && p.sources.has('incoming');
 }
 
 function score(p: PeerRecord): number {

@@ -128,12 +128,17 @@ describe('floods from one address against a seeder', () => {
   });
 
   test('handshaken idle peers from one address are capped per address and do not lock out others', async () => {
-    const handshake = encodeHandshake({
-      infoHash,
-      peerId: new Uint8Array(20).fill(8),
-      features: { extensions: false, fast: false, dht: false, v2: false },
-    });
-    const { sockets, closed } = await flood(100, (s) => s.write(handshake));
+    // Each with its own peer id, so only the per-address cap can stop them.
+    let n = 0;
+    const { sockets, closed } = await flood(100, (s) =>
+      s.write(
+        encodeHandshake({
+          infoHash,
+          peerId: new Uint8Array(20).fill(++n % 250),
+          features: { extensions: false, fast: false, dht: false, v2: false },
+        }),
+      ),
+    );
     const started = Date.now();
     while (sockets.length - closed() > 32 && Date.now() - started < 5_000)
       await new Promise((r) => setTimeout(r, 50));
