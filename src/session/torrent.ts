@@ -194,7 +194,8 @@ export class Torrent {
     const isComplete = this.picker.isComplete();
     this.state = isComplete || this.options.isSeedOnly ? 'seeding' : 'downloading';
     if (isComplete) this.listener.onDone();
-    else if (this.options.isSeedOnly) this.reportIncompleteSeed();
+    // On the next turn: `add()` resolves first, so whoever holds the handle hears it.
+    else if (this.options.isSeedOnly) this.deps.clock.setTimer(0, () => this.reportIncompleteSeed());
     this.tick();
   }
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseMetainfo } from '../../metainfo/parse.js';
 import type { Metainfo } from '../../metainfo/types.js';
+import { encryptionTransportOptions, parseEncryptionPolicy } from '../../mse/mse-transport.js';
 import { Session } from '../../session/session.js';
 import type { TorrentHandle } from '../../session/torrent-handle.js';
 import { PeerdropError } from '../../util/errors.js';
@@ -22,6 +23,7 @@ interface GetOptions {
   peer?: string[];
   json?: boolean;
   index?: string;
+  encryption?: string;
 }
 
 export function register(program: Command): void {
@@ -42,6 +44,7 @@ export function register(program: Command): void {
     .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
     .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
+    .option(...ENCRYPTION_OPTION)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: GetOptions) => {
       process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
@@ -60,9 +63,15 @@ export async function runTransfer(
   if (!mode.isSeedOnly) await checkDownloadDir(resolve(opts.dir));
   const input = await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX);
   if (files && typeof input !== 'string') checkFileSelection(files, input);
-  const session = new Session({
+  const encryption = parseEncryption(opts.encryption);
+  const session: Session = new Session({
     ...(opts.host === undefined ? {} : { host: opts.host }),
     port,
+    ...encryptionTransportOptions(encryption, {
+      ...(opts.host === undefined ? {} : { host: opts.host }),
+      port,
+      infoHashesHex: () => session.list().map((h) => h.infoHash),
+    }),
     downloadLimit: parseRate(opts.downloadLimit, '--download-limit'),
     uploadLimit: parseRate(opts.uploadLimit, '--upload-limit'),
   });
@@ -76,6 +85,7 @@ export async function runTransfer(
       ...(mode.isSeedOnly ? { isSeedOnly: true } : {}),
     });
     const transfer = followTransfer(session, handle, {
+      manualPeers: opts.peer ?? [],
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
     });
@@ -111,6 +121,19 @@ function fileSelectionRefused(handle: TorrentHandle, files: readonly number[]): 
       }
     });
   });
+}
+
+/** `--encryption` for `get`, `seed` and `share` (MSE/PE, BEP 8). */
+export const ENCRYPTION_OPTION = [
+  '--encryption <policy>',
+  'encrypted connections (MSE/PE): prefer (try encrypted, fall back), require (refuse plaintext peers) or off',
+  'prefer',
+] as const;
+
+export function parseEncryption(text: string | undefined) {
+  const policy = parseEncryptionPolicy(text ?? 'prefer');
+  if (!policy) throw usageError(`--encryption must be prefer, require or off (got ${JSON.stringify(text)})`);
+  return policy;
 }
 
 function parseRate(text: string | undefined, flag: string): number | undefined {

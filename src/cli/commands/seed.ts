@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { runTransfer } from './get.js';
+import { ENCRYPTION_OPTION, runTransfer } from './get.js';
 
 export function register(program: Command): void {
   program
     .command('seed')
-    .description('seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)')
+    .description(
+      'seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)',
+    )
     .argument('<torrent-file>', 'the .torrent file describing the data')
     .requiredOption('-d, --dir <dir>', 'folder that holds the data (as `peerdrop get --dir` would write it)')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
@@ -16,6 +18,7 @@ export function register(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
+    .option(...ENCRYPTION_OPTION)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: Parameters<typeof runTransfer>[1]) => {
       process.exitCode = await runTransfer(source, opts, { keepSeeding: true, isSeedOnly: true });

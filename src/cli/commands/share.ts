@@ -2,11 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { encryptionTransportOptions } from '../../mse/mse-transport.js';
 import { Session } from '../../session/session.js';
 import { createTorrent } from '../../storage/create-torrent.js';
 import { noContentError, parsePeerOption, parsePortOption, parseTrackerUrl } from '../options.js';
 import { printJsonLine } from '../output.js';
 import { followTransfer } from '../transfer.js';
+import { ENCRYPTION_OPTION, parseEncryption } from './get.js';
 
 interface ShareOptions {
   output?: string;
@@ -16,6 +18,7 @@ interface ShareOptions {
   private?: boolean;
   peer: string[];
   json?: boolean;
+  encryption?: string;
 }
 
 /**
@@ -33,6 +36,7 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
     .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option(...ENCRYPTION_OPTION)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (input: string, opts: ShareOptions) => {
       process.exitCode = await runShare(input, opts);
@@ -52,7 +56,13 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
   });
   if (created.totalLengthBytes === 0) throw noContentError(input);
   if (opts.output) await writeFile(opts.output, created.torrentBytes);
-  const session = new Session({ ...(opts.host === undefined ? {} : { host: opts.host }), port });
+  const host = opts.host === undefined ? {} : { host: opts.host };
+  const encryption = encryptionTransportOptions(parseEncryption(opts.encryption), {
+    ...host,
+    port,
+    infoHashesHex: () => session.list().map((h) => h.infoHash),
+  });
+  const session: Session = new Session({ ...host, port, ...encryption });
   try {
     // The torrent's name is the file or folder's own name, so its parent is the data folder.
     const handle = await session.add(created.torrentBytes, {
@@ -65,14 +75,16 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
         event: 'shared',
         name: created.name,
         infoHash: hex(created.infoHash),
-        magnet: created.magnet,
+        magnet: `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`,
+        magnetWithoutPeer: created.magnet,
         port: session.port,
       });
     else {
+      // stdout gets the link that works (`M=$(peerdrop share x)`): with our address as a peer hint.
+      const link = `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`;
       process.stderr.write(`sharing ${basename(path)} on port ${session.port}; others can run:\n`);
-      process.stdout.write(`${created.magnet}\n`);
-      const hint = `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`;
-      process.stderr.write(`  peerdrop get '${hint}'\n`);
+      process.stderr.write(`  peerdrop get '${link}'\n`);
+      process.stdout.write(`${link}\n`);
     }
     return await followTransfer(session, handle, { isJson: opts.json ?? false, keepSeeding: true });
   } catch (err) {
