@@ -24,15 +24,9 @@ import {
   RawBencode,
 } from '../bencode/index.js';
 import { decodeUtf8Lenient, utf8 } from '../util/bytes.js';
-import {
-  type AddressFamily,
-  formatIpv4,
-  formatIpv6,
-  type PeerAddress,
-  parseIpv4,
-  parseIpv6,
-} from '../util/ip.js';
+import { type AddressFamily, formatIpv4, formatIpv6, type PeerAddress } from '../util/ip.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
+import { ipBytes } from './ip-cache.js';
 
 export const NODE_ID_BYTES = 20;
 export const MAX_TRANSACTION_ID_BYTES = 16;
@@ -484,8 +478,15 @@ export function encodeCompactNodes(nodes: readonly NodeContact[], family: Addres
   const out = new Uint8Array(nodes.length * size);
   let n = 0;
   for (const node of nodes) {
-    const ip = family === 4 ? parseIpv4(node.host) : parseIpv6(node.host);
-    if (!ip || node.id.length !== NODE_ID_BYTES || node.port <= 0 || node.port > 0xffff) continue;
+    const ip = ipBytes(node.host);
+    if (
+      !ip ||
+      ip.length !== (family === 4 ? 4 : 16) ||
+      node.id.length !== NODE_ID_BYTES ||
+      node.port <= 0 ||
+      node.port > 0xffff
+    )
+      continue;
     const at = n * size;
     out.set(node.id, at);
     out.set(ip, at + 20);
@@ -498,7 +499,7 @@ export function encodeCompactNodes(nodes: readonly NodeContact[], family: Addres
 
 /** One compact peer (6 or 18 bytes); null for a name or an invalid port. */
 export function compactAddress(address: PeerAddress): Uint8Array | null {
-  const ip = parseIpv4(address.host) ?? parseIpv6(address.host);
+  const ip = ipBytes(address.host);
   if (!ip || !Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) return null;
   const out = new Uint8Array(ip.length + 2);
   out.set(ip);

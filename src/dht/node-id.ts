@@ -2,7 +2,7 @@
  * Node ids: XOR distance (BEP 5) and BEP 42's binding of an id to its node's external IP, which
  * makes it expensive to place many nodes next to one target (a Sybil attack).
  */
-import { parseIpv4, parseIpv6 } from '../util/ip.js';
+import { ipBytes } from './ip-cache.js';
 import { NODE_ID_BYTES } from './krpc.js';
 
 /** 20 random-or-derived bytes naming a node, an info-hash or a BEP 44 target. */
@@ -85,7 +85,8 @@ function bep42Crc(ip: Uint8Array, r: number): number {
  * loopback and link-local/ULA for IPv6), where ids cannot be bound to a public address.
  */
 export function isExemptAddress(host: string): boolean {
-  const v4 = parseIpv4(host);
+  const ip = ipBytes(host);
+  const v4 = ip?.length === 4 ? ip : null;
   if (v4) {
     const [a, b] = [v4[0]!, v4[1]!];
     return (
@@ -96,7 +97,7 @@ export function isExemptAddress(host: string): boolean {
       (a === 169 && b === 254)
     );
   }
-  const v6 = parseIpv6(host);
+  const v6 = ip?.length === 16 ? ip : null;
   if (!v6) return true;
   const isLoopback = v6.every((x, i) => x === (i === 15 ? 1 : 0));
   return isLoopback || (v6[0]! & 0xfe) === 0xfc || (v6[0] === 0xfe && (v6[1]! & 0xc0) === 0x80);
@@ -105,7 +106,7 @@ export function isExemptAddress(host: string): boolean {
 /** Whether `id` is a BEP 42 compliant id for `host` (exempt addresses always are). */
 export function isCompliantId(id: Uint8Array, host: string): boolean {
   if (isExemptAddress(host)) return true;
-  const ip = parseIpv4(host) ?? parseIpv6(host);
+  const ip = ipBytes(host);
   if (!ip || id.length !== NODE_ID_BYTES) return false;
   const crc = bep42Crc(ip, id[19]! & 7);
   // The first 21 bits of the id are the first 21 bits of the crc.
@@ -117,7 +118,7 @@ export function isCompliantId(id: Uint8Array, host: string): boolean {
  * 3 bits are `r`), the rest comes from `randomBytes`.
  */
 export function compliantId(host: string, randomBytes: (n: number) => Uint8Array, rand?: number): NodeId {
-  const ip = parseIpv4(host) ?? parseIpv6(host);
+  const ip = ipBytes(host);
   const id = randomBytes(NODE_ID_BYTES);
   if (!ip) return id;
   const last = rand ?? id[19]!;

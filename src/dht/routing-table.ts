@@ -19,7 +19,7 @@
  */
 import { bytesEqual, toHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { parseIpv4, parseIpv6 } from '../util/ip.js';
+import { ipBytes } from './ip-cache.js';
 import type { NodeContact } from './krpc.js';
 import { commonPrefixBits, compareDistance, isCompliantId } from './node-id.js';
 
@@ -39,6 +39,8 @@ export interface RoutingEntry extends NodeContact {
   lastSeenMs: number;
   failures: number;
   readonly isCompliant: boolean;
+  /** /24 or /64, computed once. */
+  readonly subnet: string;
 }
 
 interface Bucket {
@@ -137,6 +139,7 @@ export class RoutingTable {
       lastSeenMs: now,
       failures: 0,
       isCompliant: isCompliantId(contact.id, contact.host),
+      subnet: subnetKey(contact.host),
     };
     return this.insert(entry);
   }
@@ -186,18 +189,35 @@ export class RoutingTable {
     return true;
   }
 
-  /** Up to `count` nodes closest to `target`, good ones first among equals; bad ones never. */
+  /** Up to `count` nodes closest to `target`; bad ones never. */
   closest(target: Uint8Array, count: number): RoutingEntry[] {
+    // Selection into a small sorted array: O(n · count) with early-exit comparisons, cheaper
+    // than sorting the whole table on every answer.
     const out: RoutingEntry[] = [];
-    for (const b of this.buckets) for (const n of b.nodes) if (this.stateOf(n) !== 'bad') out.push(n);
-    out.sort((a, b) => compareDistance(target, a.id, b.id));
-    return out.slice(0, count);
+    for (const b of this.buckets) {
+      for (const n of b.nodes) {
+        if (n.failures >= BAD_AFTER_FAILURES) continue;
+        if (out.length === count && compareDistance(target, n.id, out[count - 1]!.id) >= 0) continue;
+        let i = out.length === count ? count - 1 : out.length;
+        while (i > 0 && compareDistance(target, n.id, out[i - 1]!.id) < 0) i--;
+        out.splice(i, 0, n);
+        if (out.length > count) out.pop();
+      }
+    }
+    return out;
   }
 
-  /** Questionable nodes, longest silent first: upkeep pings them. */
+  /** Questionable nodes (or ones that failed once), longest silent first: upkeep pings them. */
   questionable(limit: number): RoutingEntry[] {
-    const out = this.all().filter((n) => this.stateOf(n) === 'questionable' || n.failures > 0);
-    out.sort((a, b) => a.lastSeenMs - b.lastSeenMs);
+    const out: RoutingEntry[] = [];
+    const cutoff = this.options.clock.now() - GOOD_FOR_MS;
+    for (const b of this.buckets) {
+      for (const n of b.nodes) {
+        if (n.failures >= BAD_AFTER_FAILURES || (n.failures === 0 && n.lastResponseMs >= cutoff)) continue;
+        out.push(n);
+      }
+    }
+    if (out.length > limit) out.sort((a, b) => a.lastSeenMs - b.lastSeenMs);
     return out.slice(0, limit);
   }
 
@@ -226,7 +246,7 @@ export class RoutingTable {
         if (this.bucketIndex(n.id) !== i) throw new Error(`node in wrong bucket ${i}`);
         if (this.byAddress.get(this.addressKey(n.host, n.port)) !== n)
           throw new Error('address index out of step');
-        const s = subnetKey(n.host);
+        const s = n.subnet;
         subnets.set(s, (subnets.get(s) ?? 0) + 1);
         if (this.restrictIps && subnets.get(s)! > this.maxPerSubnet)
           throw new Error(`subnet ${s} over limit`);
@@ -311,7 +331,7 @@ export class RoutingTable {
   private subnetCount(bucket: Bucket, host: string): number {
     const key = subnetKey(host);
     let n = 0;
-    for (const e of bucket.nodes) if (subnetKey(e.host) === key) n++;
+    for (const e of bucket.nodes) if (e.subnet === key) n++;
     return n;
   }
 
@@ -325,9 +345,7 @@ const sameId = bytesEqual;
 
 /** /24 for IPv4, /64 for IPv6. */
 export function subnetKey(host: string): string {
-  const v4 = parseIpv4(host);
-  if (v4) return `${v4[0]}.${v4[1]}.${v4[2]}`;
-  const v6 = parseIpv6(host);
-  if (!v6) return host;
-  return toHex(v6.subarray(0, 8));
+  const ip = ipBytes(host);
+  if (!ip) return host;
+  return ip.length === 4 ? `${ip[0]}.${ip[1]}.${ip[2]}` : toHex(ip.subarray(0, 8));
 }

@@ -1,0 +1,217 @@
+/**
+ * A whole DHT in one process, for tests (ours and library users'), like hyperdht's testnet:
+ * N pure `DhtNode`s on one `VirtualScheduler`, datagrams delivered in memory after a random
+ * latency, some lost. Deterministic from a seed; 500 nodes bootstrap in a second or two of
+ * real time. Hostile nodes (garbage, liars, flooders) can be mixed in.
+ */
+import { encode } from '../bencode/index.js';
+import { VirtualScheduler } from '../util/clock.js';
+import type { PeerAddress } from '../util/ip.js';
+import { seededRandom } from '../util/random.js';
+import { decodeKrpc, encodeKrpc, type KrpcMessage } from './krpc.js';
+import { DhtNode, type DhtNodeOptions } from './node.js';
+import { compliantId, isExemptAddress } from './node-id.js';
+
+export interface TestnetOptions {
+  /** Honest nodes to create and bootstrap (default 0: add them yourself). */
+  readonly size?: number;
+  readonly seed?: number;
+  /** One-way latency, uniform in [min, max] ms (default 10..80). */
+  readonly latencyMs?: readonly [number, number];
+  /** Probability that a datagram is lost (default 0). */
+  readonly loss?: number;
+  /** Extra options for every node. */
+  readonly nodeOptions?: Partial<DhtNodeOptions>;
+  /** Virtual ms between two nodes joining (default 20). */
+  readonly joinIntervalMs?: number;
+}
+
+export type HostileKind = 'garbage' | 'liar';
+
+export interface TestnetNode {
+  readonly node: DhtNode;
+  readonly address: PeerAddress;
+}
+
+type Handler = (bytes: Uint8Array, from: PeerAddress) => void;
+
+export class Testnet {
+  readonly scheduler = new VirtualScheduler();
+  readonly nodes: TestnetNode[] = [];
+  private readonly handlers = new Map<string, Handler>();
+  private readonly rng: ReturnType<typeof seededRandom>;
+  private readonly usedHosts = new Set<string>();
+  /** Datagrams sent, delivered and lost, for figures. */
+  readonly traffic = { sent: 0, delivered: 0, lost: 0, bytes: 0 };
+
+  constructor(private readonly options: TestnetOptions = {}) {
+    this.rng = seededRandom(options.seed ?? 1);
+  }
+
+  /** A testnet with `size` honest nodes, bootstrapped through the first one and settled. */
+  static async create(options: TestnetOptions = {}): Promise<Testnet> {
+    const net = new Testnet(options);
+    const size = options.size ?? 0;
+    const interval = options.joinIntervalMs ?? 20;
+    for (let i = 0; i < size; i++) {
+      net.addNode();
+      net.run(interval);
+    }
+    net.run(30_000);
+    return net;
+  }
+
+  /** The first node's address, the bootstrap node of every node added later. */
+  get bootstrapAddress(): PeerAddress | undefined {
+    return this.nodes[0]?.address;
+  }
+
+  /** A fresh public-looking address (never a BEP 42 exempt range), unique in this net. */
+  newAddress(): PeerAddress {
+    for (;;) {
+      const host = `${1 + this.rng.int(222)}.${this.rng.int(256)}.${this.rng.int(256)}.${1 + this.rng.int(254)}`;
+      if (isExemptAddress(host) || this.usedHosts.has(host)) continue;
+      this.usedHosts.add(host);
+      return { host, port: 6881 };
+    }
+  }
+
+  /** Add and start an honest node (bootstrapped from the first node unless told otherwise). */
+  addNode(extra: Partial<DhtNodeOptions> & { address?: PeerAddress } = {}): TestnetNode {
+    const address = extra.address ?? this.newAddress();
+    const bootstrap = extra.bootstrap ?? (this.bootstrapAddress ? [this.bootstrapAddress] : []);
+    const node = new DhtNode({
+      scheduler: this.scheduler,
+      send: (bytes, to) => this.send(address, bytes, to),
+      randomBytes: (n) => this.rng.bytes(n),
+      id: extra.id ?? (extra.savedState ? undefined : compliantId(address.host, (n) => this.rng.bytes(n))),
+      ...this.options.nodeOptions,
+      ...extra,
+      bootstrap,
+    } as DhtNodeOptions);
+    this.handlers.set(key(address), (bytes, from) => node.handleMessage(bytes, from));
+    node.start();
+    const entry = { node, address };
+    this.nodes.push(entry);
+    return entry;
+  }
+
+  /** Stop a node and take it off the network. */
+  removeNode(entry: TestnetNode): void {
+    entry.node.stop();
+    this.handlers.delete(key(entry.address));
+    const i = this.nodes.indexOf(entry);
+    if (i >= 0) this.nodes.splice(i, 1);
+  }
+
+  /**
+   * A hostile node that joins like an honest one (it answers pings and find_node so it gets
+   * into tables), then: `garbage` answers other queries with bytes that are not KRPC; `liar`
+   * answers get_peers with invented peers and invented nodes.
+   */
+  addHostile(kind: HostileKind): PeerAddress {
+    const address = this.newAddress();
+    const id = compliantId(address.host, (n) => this.rng.bytes(n));
+    const honest = this.addNode({ address, id });
+    this.handlers.set(key(address), (bytes, from) => {
+      let m: KrpcMessage | null = null;
+      try {
+        m = decodeKrpc(bytes);
+      } catch {
+        return;
+      }
+      if (m.y !== 'q' || m.query.method === 'ping') {
+        honest.node.handleMessage(bytes, from);
+        return;
+      }
+      if (kind === 'garbage') {
+        this.send(
+          address,
+          this.rng.bytes(40).map((b, i) => (i === 0 ? 0x64 : b)),
+          from,
+        );
+        return;
+      }
+      const fakeNodes = Array.from({ length: 8 }, () => ({ id: this.rng.bytes(20), ...this.newAddress() }));
+      const values = Array.from({ length: 20 }, () => ({
+        host: `6.6.${this.rng.int(256)}.${1 + this.rng.int(254)}`,
+        port: 666,
+      }));
+      const response =
+        m.query.method === 'get_peers'
+          ? { id, token: this.rng.bytes(8), values, nodes: fakeNodes }
+          : { id, nodes: fakeNodes };
+      this.send(address, encodeKrpc({ t: m.t, y: 'r', response }), from);
+    });
+    return address;
+  }
+
+  /** Send `count` queries from one address to `to`, spread over `spanMs`. */
+  flood(to: PeerAddress, count: number, spanMs: number): PeerAddress {
+    const from = this.newAddress();
+    const id = this.rng.bytes(20);
+    for (let i = 0; i < count; i++) {
+      const bytes = encode({
+        t: new Uint8Array([i >> 8, i & 255]),
+        y: 'q',
+        q: 'find_node',
+        a: { id, target: this.rng.bytes(20) },
+      });
+      this.scheduler.setTimer((i * spanMs) / count, () => this.send(from, bytes, to));
+    }
+    return from;
+  }
+
+  /** Advance virtual time. */
+  run(ms: number): void {
+    this.scheduler.advance(ms);
+  }
+
+  /** Drive virtual time until `promise` settles (or `maxMs` of virtual time passed). */
+  async settle<T>(promise: Promise<T>, maxMs = 120_000): Promise<T> {
+    let isSettled = false;
+    promise.then(
+      () => {
+        isSettled = true;
+      },
+      () => {
+        isSettled = true;
+      },
+    );
+    const deadline = this.scheduler.now() + maxMs;
+    while (!isSettled && this.scheduler.now() < deadline) {
+      const next = this.scheduler.nextDueMs();
+      if (next === null || next > deadline) break;
+      this.scheduler.step();
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    return promise;
+  }
+
+  /** Stop every node. */
+  close(): void {
+    for (const n of [...this.nodes]) this.removeNode(n);
+  }
+
+  private send(from: PeerAddress, bytes: Uint8Array, to: PeerAddress): void {
+    this.traffic.sent++;
+    this.traffic.bytes += bytes.length;
+    if (this.rng.next() < (this.options.loss ?? 0)) {
+      this.traffic.lost++;
+      return;
+    }
+    const [min, max] = this.options.latencyMs ?? [10, 80];
+    const copy = bytes.slice();
+    this.scheduler.setTimer(min + this.rng.next() * (max - min), () => {
+      const handler = this.handlers.get(key(to));
+      if (!handler) return;
+      this.traffic.delivered++;
+      handler(copy, from);
+    });
+  }
+}
+
+function key(a: PeerAddress): string {
+  return `${a.host}|${a.port}`;
+}
