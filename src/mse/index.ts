@@ -13,8 +13,10 @@ export { MseConnection } from './mse-connection.js';
 export {
   ENCRYPTION_POLICIES,
   type EncryptionPolicy,
+  encryptionTransportOptions,
   type MseStats,
   MseTransport,
   type MseTransportOptions,
+  parseEncryptionPolicy,
 } from './mse-transport.js';
 export { Rc4 } from './rc4.js';

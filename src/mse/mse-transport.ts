@@ -14,6 +14,7 @@
  * with `\x13BitTorrent protocol`, an MSE one with a public key. Both share the listen port.
  * Incoming MSE handshakes in progress are capped (each costs two modular exponentiations).
  */
+import { TcpTransport } from '../net/tcp.js';
 import type { Connection, DialRequest, Listener, Transport, TransportAddress } from '../net/transport.js';
 import { MseError, type MseErrorCode } from './errors.js';
 import {
@@ -321,4 +322,29 @@ function peerKey(address: TransportAddress): string {
 function asMseError(err: unknown): MseError {
   if (err instanceof MseError) return err;
   return new MseError('MSE_CLOSED', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** `--encryption prefer|require|off`; null for anything else. */
+export function parseEncryptionPolicy(text: string): EncryptionPolicy | null {
+  return (ENCRYPTION_POLICIES as readonly string[]).includes(text) ? (text as EncryptionPolicy) : null;
+}
+
+/**
+ * Session options for a policy: `off` leaves the session its own TCP transport (and the UDP
+ * port it shares with it); otherwise TCP on `host`/`port` wrapped in MSE. `infoHashesHex` is
+ * read at each incoming MSE handshake (late-bound: the session is made after its transport).
+ */
+export function encryptionTransportOptions(
+  policy: EncryptionPolicy,
+  options: { host?: string; port?: number; infoHashesHex: () => Iterable<string> },
+): { transport?: Transport } {
+  if (policy === 'off') return {};
+  const tcp = new TcpTransport({
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+  const infoHashes = function* (): Iterable<Uint8Array> {
+    for (const h of options.infoHashesHex()) yield Buffer.from(h, 'hex');
+  };
+  return { transport: new MseTransport(tcp, { policy, infoHashes }) };
 }

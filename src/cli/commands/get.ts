@@ -85,7 +85,6 @@ export async function runTransfer(
       ...(mode.isSeedOnly ? { isSeedOnly: true } : {}),
     });
     const transfer = followTransfer(session, handle, {
-      manualPeers: opts.peer ?? [],
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
     });
