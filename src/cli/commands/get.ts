@@ -85,6 +85,7 @@ export async function runTransfer(
       ...(mode.isSeedOnly ? { isSeedOnly: true } : {}),
     });
     const transfer = followTransfer(session, handle, {
+      manualPeers: opts.peer ?? [],
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
     });

@@ -4,7 +4,9 @@ import { ENCRYPTION_OPTION, runTransfer } from './get.js';
 export function register(program: Command): void {
   program
     .command('seed')
-    .description('seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)')
+    .description(
+      'seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)',
+    )
     .argument('<torrent-file>', 'the .torrent file describing the data')
     .requiredOption('-d, --dir <dir>', 'folder that holds the data (as `peerdrop get --dir` would write it)')
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')

@@ -75,14 +75,16 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
         event: 'shared',
         name: created.name,
         infoHash: hex(created.infoHash),
-        magnet: created.magnet,
+        magnet: `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`,
+        magnetWithoutPeer: created.magnet,
         port: session.port,
       });
     else {
+      // stdout gets the link that works (`M=$(peerdrop share x)`): with our address as a peer hint.
+      const link = `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`;
       process.stderr.write(`sharing ${basename(path)} on port ${session.port}; others can run:\n`);
-      process.stdout.write(`${created.magnet}\n`);
-      const hint = `${created.magnet}&x.pe=${reachableHost(opts.host)}:${session.port}`;
-      process.stderr.write(`  peerdrop get '${hint}'\n`);
+      process.stderr.write(`  peerdrop get '${link}'\n`);
+      process.stdout.write(`${link}\n`);
     }
     return await followTransfer(session, handle, { isJson: opts.json ?? false, keepSeeding: true });
   } catch (err) {
