@@ -77,14 +77,18 @@ export class Testnet {
   }
 
   /** Add and start an honest node (bootstrapped from the first node unless told otherwise). */
-  addNode(extra: Partial<DhtNodeOptions> & { address?: PeerAddress } = {}): TestnetNode {
+  addNode(extra: Partial<DhtNodeOptions> & { address?: PeerAddress; randomId?: boolean } = {}): TestnetNode {
     const address = extra.address ?? this.newAddress();
     const bootstrap = extra.bootstrap ?? (this.bootstrapAddress ? [this.bootstrapAddress] : []);
     const node = new DhtNode({
       scheduler: this.scheduler,
       send: (bytes, to) => this.send(address, bytes, to),
       randomBytes: (n) => this.rng.bytes(n),
-      id: extra.id ?? (extra.savedState ? undefined : compliantId(address.host, (n) => this.rng.bytes(n))),
+      id:
+        extra.id ??
+        (extra.savedState || extra.randomId
+          ? undefined
+          : compliantId(address.host, (n) => this.rng.bytes(n))),
       ...this.options.nodeOptions,
       ...extra,
       bootstrap,
