@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { content, type DaemonProcess, makeTorrent, spawnDaemon, TOKEN } from './daemon-helpers.js';
-import { runCli } from './helpers/cli.js';
+import { CLI_PATH, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
 describe('peerdrop add/list/pause/resume/remove', () => {
@@ -62,17 +63,34 @@ describe('peerdrop add/list/pause/resume/remove', () => {
     assert.match(missing.stderr, /no torrent 99/);
   });
 
-  it('starts the daemon with no command and prints the one-time login link', async () => {
-    const r = await runCli(
-      ['--port', '0', '--data-dir', join(tmp.path, 'other'), '--download-dir', downloads, '--peer-port', '0'],
-      {
-        env,
-        timeoutMs: 4000,
-      },
+  it('starts the daemon with no command, prints the one-time login link, and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI_PATH,
+        '--port',
+        '0',
+        '--data-dir',
+        join(tmp.path, 'other'),
+        '--download-dir',
+        downloads,
+        '--peer-port',
+        '0',
+      ],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    // Killed by the timeout after printing: it was serving.
-    assert.match(r.stdout, /peerdrop daemon on http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(r.stdout, /login link: http:\/\/127\.0\.0\.1:\d+\/login\?code=[\w-]{20,}/);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('login link') && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'a clean stop');
+    assert.match(out, /peerdrop daemon on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /login link: http:\/\/127\.0\.0\.1:\d+\/login\?code=[\w-]{20,}/);
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /daemon/);

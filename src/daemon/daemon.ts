@@ -18,6 +18,7 @@ import type { FilePriority } from '../storage/storage.js';
 import { concatBytes } from '../util/bytes.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { cachedStore } from './cached-store.js';
 import { type DaemonPaths, daemonPaths } from './config.js';
 import { removeTorrentData, resolveDownloadDir } from './files.js';
 import { PieceWatch } from './piece-watch.js';
@@ -116,7 +117,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const paths = daemonPaths(options.dataDir);
     mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
     mkdirSync(options.downloadDir, { recursive: true });
-    const daemon = new Daemon(options, openDaemonStore(paths.db));
+    const daemon = new Daemon(options, cachedStore(openDaemonStore(paths.db)));
     await daemon.session.listen();
     await daemon.restore();
     return daemon;
