@@ -6,4 +6,5 @@ test('rc4 micro-benchmark runs in smoke mode and reports positive rates', () => 
   const r = runRc4Bench(2);
   assert.ok(r.encryptMBps > 0 && Number.isFinite(r.encryptMBps));
   assert.ok(r.decryptMBps > 0 && Number.isFinite(r.decryptMBps));
+  assert.ok(r.jsDecryptMBps > 0 && Number.isFinite(r.jsDecryptMBps));
 });
