@@ -609,6 +609,10 @@ export class DhtNode {
     onDone: (closest: Responder[], stats: LookupStats) => void,
   ): () => void {
     const seen = new Set<string>();
+    // Peers announced to us count too: we may be one of the nodes closest to the info-hash.
+    const local = [4, 6].flatMap((f) => this.peerStore.peers(infoHash, f as Family, 100, () => 0.5));
+    for (const p of local) seen.add(addressKey(p));
+    if (local.length > 0) onPeers(local);
     return this.lookup(
       infoHash,
       { method: 'get_peers', infoHash },
