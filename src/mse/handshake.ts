@@ -285,7 +285,7 @@ export interface ResponderOptions extends HandshakeOptions {
    * HASH('req3', S) first); null for none. {@link req2Hash} computes the value per torrent.
    */
   readonly lookupInfoHash: (req2Hash: Uint8Array) => Uint8Array | null;
-  /** The methods we accept (CRYPTO_RC4 and/or CRYPTO_PLAINTEXT); RC4 is chosen when both match. */
+  /** The methods we accept (CRYPTO_RC4 and/or CRYPTO_PLAINTEXT); plaintext is chosen when both match. */
   readonly accept: number;
 }
 
@@ -363,8 +363,13 @@ export class MseResponder extends MseHandshake {
       if (head[i] !== 0) fail('MSE_BAD_VC', 'verification constant mismatch');
     const provide = readU32(head, VC_BYTES);
     const common = provide & this.options.accept;
-    if ((common & CRYPTO_RC4) !== 0) this.select = CRYPTO_RC4;
-    else if ((common & CRYPTO_PLAINTEXT) !== 0) this.select = CRYPTO_PLAINTEXT;
+    // The plaintext method when both sides allow it (`prefer`): the handshake is still
+    // obfuscated, which is what gets past filters of the plaintext handshake, and the payload
+    // costs neither side RC4's CPU; libtorrent chooses the same by default (prefer_rc4 off).
+    // The payload is then readable on the path: peers that want it hidden offer RC4 only,
+    // and `require` accepts RC4 only. RC4 when that is all the peer offers.
+    if ((common & CRYPTO_PLAINTEXT) !== 0) this.select = CRYPTO_PLAINTEXT;
+    else if ((common & CRYPTO_RC4) !== 0) this.select = CRYPTO_RC4;
     else fail('MSE_NO_COMMON_METHOD', `crypto_provide ${provide}, we accept ${this.options.accept}`);
     this.padCBytes = readU16(head, VC_BYTES + 4);
     if (this.padCBytes > MAX_PAD_BYTES) fail('MSE_PAD_TOO_LONG', `len(PadC) ${this.padCBytes}`);

@@ -4,7 +4,8 @@
  * are encrypted.
  *
  * Policies (what `--encryption` sets):
- *  - `prefer` (default): outgoing tries MSE first (offering RC4 and the plaintext method) and,
+ *  - `prefer` (default): outgoing tries MSE first (offering RC4 and the plaintext method; a
+ *    responder that also accepts both picks plaintext: obfuscated handshake, plain payload) and,
  *    when the handshake fails, dials again in plaintext; which of the two worked is remembered
  *    per peer address (bounded, expiring) so the next dial goes straight to it. Incoming: both.
  *  - `require`: outgoing MSE with RC4 only; incoming plaintext refused, RC4 required.
@@ -138,7 +139,7 @@ export class MseTransport implements Transport {
     return this.drive(raw, handshake, [], signal, () => raw.write([handshake.start()]));
   }
 
-  /** Incoming: classify by the first bytes, then hand on plaintext or run the responder. */
+  /** Incoming: within the pending-handshake cap, classify and hand on (or refuse) the connection. */
   private accept(raw: Connection, onConnection: (connection: Connection) => void): void {
     const address = { host: raw.remoteAddress, port: raw.remotePort };
     if (this.pendingIncoming >= (this.options.maxPendingHandshakes ?? 64)) {
@@ -147,71 +148,44 @@ export class MseTransport implements Transport {
       return;
     }
     this.pendingIncoming++;
-    let isCounted = true;
-    const release = () => {
-      if (isCounted) this.pendingIncoming--;
-      isCounted = false;
-    };
-    const first: Uint8Array[] = [];
-    let firstBytes = 0;
-    const timer = setTimeout(() => {
-      fail(new MseError('MSE_TIMEOUT', 'no handshake within the timeout'));
-    }, this.timeoutMs);
-    let isDone = false;
-    const fail = (err: unknown) => {
-      if (isDone) return;
-      isDone = true;
-      clearTimeout(timer);
-      release();
-      this.recordFailure(err, address, true);
-      raw.destroy(err instanceof Error ? err : undefined);
-    };
-    const refuse = (err: MseError) => {
-      release();
-      this.recordFailure(err, address, true);
-      raw.destroy(err);
-    };
-    raw.onClose(() => fail(new MseError('MSE_CLOSED', 'closed before the handshake')));
-    raw.onData((chunk) => {
-      if (isDone) return;
-      first.push(chunk);
-      firstBytes += chunk.length;
-      const head = Buffer.concat(first, Math.min(firstBytes, PLAINTEXT_PREFIX.length));
-      const kind = classifyIncoming(head.subarray(0, Math.min(firstBytes, PLAINTEXT_PREFIX.length)));
-      if (kind === 'need-more') return;
-      isDone = true;
-      clearTimeout(timer);
-      if (kind === 'plaintext') {
-        if (this.options.policy === 'require') {
-          return refuse(new MseError('MSE_PLAINTEXT_REFUSED', 'plaintext peers are refused (require)'));
-        }
-        release();
-        this.stats.incomingPlaintext++;
-        return onConnection(
-          new MseConnection(raw, { encryptor: null, decryptor: null, pending: first, method: 'none' }),
-        );
-      }
-      if (this.options.policy === 'off') {
-        return refuse(new MseError('MSE_ENCRYPTION_REFUSED', 'encrypted peers are refused (off)'));
-      }
-      const handshake = new MseResponder({
-        nowMs: this.now(),
-        timeoutMs: this.timeoutMs,
-        accept: this.options.policy === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT,
-        lookupInfoHash: (h) => this.lookupInfoHash(h),
+    this.acceptIncoming(raw)
+      .then(onConnection, (err: unknown) => {
+        this.recordFailure(err, address, true);
+      })
+      .finally(() => {
+        this.pendingIncoming--;
       });
-      this.drive(raw, handshake, first, undefined, () => {}).then(
-        (conn) => {
-          release();
-          this.stats.incomingEncrypted++;
-          onConnection(conn);
-        },
-        (err: unknown) => {
-          release();
-          this.recordFailure(err, address, true);
-        },
-      );
+  }
+
+  /**
+   * Plaintext (`\x13BitTorrent protocol`) or MSE, by the first bytes; then the policy decides.
+   * The returned connection replays the bytes read so far; a close or data arriving before its
+   * owner takes it over is held by it (see MseConnection).
+   */
+  private async acceptIncoming(raw: Connection): Promise<Connection> {
+    const { kind, first } = await sniffFirstBytes(raw, this.timeoutMs);
+    const refuse = (code: MseErrorCode, message: string): MseError => {
+      const err = new MseError(code, message);
+      raw.destroy(err);
+      return err;
+    };
+    if (kind === 'plaintext') {
+      if (this.options.policy === 'require')
+        throw refuse('MSE_PLAINTEXT_REFUSED', 'plaintext peers are refused (require)');
+      this.stats.incomingPlaintext++;
+      return new MseConnection(raw, { encryptor: null, decryptor: null, pending: first, method: 'none' });
+    }
+    if (this.options.policy === 'off')
+      throw refuse('MSE_ENCRYPTION_REFUSED', 'encrypted peers are refused (off)');
+    const handshake = new MseResponder({
+      nowMs: this.now(),
+      timeoutMs: this.timeoutMs,
+      accept: this.options.policy === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT,
+      lookupInfoHash: (h) => this.lookupInfoHash(h),
     });
+    const conn = await this.drive(raw, handshake, first, undefined, () => {});
+    this.stats.incomingEncrypted++;
+    return conn;
   }
 
   /**
@@ -313,6 +287,41 @@ export class MseTransport implements Transport {
     this.options.onHandshakeError?.(error, address, isIncoming);
     return error;
   }
+}
+
+/**
+ * Read until the first bytes tell plaintext from MSE (at most 20 are needed). Rejects (and
+ * destroys `raw`) on a close or after `timeoutMs`. `first` holds every chunk read so far.
+ */
+function sniffFirstBytes(
+  raw: Connection,
+  timeoutMs: number,
+): Promise<{ kind: 'plaintext' | 'mse'; first: Uint8Array[] }> {
+  return new Promise((resolve, reject) => {
+    const first: Uint8Array[] = [];
+    let bytes = 0;
+    let isDone = false;
+    const finish = (err: MseError | null, kind: 'plaintext' | 'mse' = 'mse') => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(timer);
+      if (!err) return resolve({ kind, first });
+      raw.destroy(err);
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => finish(new MseError('MSE_TIMEOUT', 'no handshake within the timeout')),
+      timeoutMs,
+    );
+    raw.onClose(() => finish(new MseError('MSE_CLOSED', 'closed before the handshake')));
+    raw.onData((chunk) => {
+      first.push(chunk); // after `finish` too: kept for whoever takes the connection over
+      if (isDone) return;
+      bytes += chunk.length;
+      const kind = classifyIncoming(Buffer.concat(first, Math.min(bytes, PLAINTEXT_PREFIX.length)));
+      if (kind !== 'need-more') finish(null, kind);
+    });
+  });
 }
 
 function peerKey(address: TransportAddress): string {

@@ -128,6 +128,7 @@ class FakePeer implements PeerChannel {
   readonly peerChoking = true;
   readonly peerInterested = false;
   readonly isWritable = true;
+  readonly queuedBytes = 0;
   /** What it serves (its claimed size is this length). */
   readonly served: Uint8Array;
   readonly asked = new Set<number>();

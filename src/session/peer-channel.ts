@@ -24,6 +24,8 @@ export interface PeerChannel {
   readonly amInterested: boolean;
   readonly peerChoking: boolean;
   readonly peerInterested: boolean;
+  /** Bytes written to the connection and not yet sent (the uploader keeps this near rate × 0.5 s). */
+  readonly queuedBytes: number;
   /** True when the send queue has room (uploads wait for `onDrain` otherwise). */
   readonly isWritable: boolean;
   choke(): void;

@@ -135,6 +135,9 @@ export class PeerConnection implements PeerChannel {
   get peerInterested(): boolean {
     return this.protocol.peerInterested;
   }
+  get queuedBytes(): number {
+    return this.connection.queuedBytes;
+  }
   get isWritable(): boolean {
     return this.connection.isWritable;
   }

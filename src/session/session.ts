@@ -151,12 +151,13 @@ export class Session extends TypedEmitter<SessionEvents> {
   private async startListening(): Promise<void> {
     this.listener = await this.transport.listen((connection) => this.onIncoming(connection));
     if (this.options.udp) this.mux = this.options.udp;
-    else if (this.options.udp === undefined && !this.options.transport) {
+    else if (this.options.udp === undefined && /(^|\+)tcp$/.test(this.transport.name)) {
+      // Real TCP (or TCP wrapped, e.g. in MSE): the UDP port with the same number is ours too.
       // Same number as the TCP port, as peers and trackers expect; without it UDP trackers bind
       // their own sockets.
       this.mux = await UdpMux.bind({
         port: this.listener.port,
-        ...(this.options.host === undefined ? {} : hostsFor(this.options.host)),
+        ...hostsFor(this.listener.host),
       }).catch(() => null);
       this.ownsMux = this.mux !== null;
     }

@@ -38,6 +38,7 @@ function fakeChannel() {
     remoteHost: '127.0.0.1',
     remotePort: 6881,
     isWritable: true,
+    queuedBytes: 0,
     amChoking: true,
     amInterested: false,
     peerChoking: true,

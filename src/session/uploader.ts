@@ -16,6 +16,16 @@ const CHOKE_INTERVAL_MS = 10_000;
 const READ_AHEAD_PIECES = 16;
 /** ...and at most this many bytes of them (at least one piece), so large pieces stay bounded too. */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/**
+ * Send-buffer watermark: blocks queued on a connection beyond what it sends in this long sit
+ * where a cancel cannot reach them (endgame duplicates, stolen requests are then sent in
+ * full). libtorrent sizes the buffer from the upload rate the same way.
+ */
+const SEND_BUFFER_SECONDS = 0.5;
+const MIN_SEND_BUFFER_BYTES = 64 * 1024;
+const MAX_SEND_BUFFER_BYTES = 1024 * 1024;
+/** Re-check a full send buffer this soon when the rate is not known yet. */
+const SEND_BUFFER_RECHECK_MS = 20;
 /** Queue entries looked at to find the pieces to read ahead (requests come mostly in piece order). */
 const READ_AHEAD_SCAN = 512;
 
@@ -104,6 +114,19 @@ export class Uploader {
         this.readPiece(link, next.piece);
         return;
       }
+      const queued = link.channel.queuedBytes;
+      const watermark = this.sendWatermark(link);
+      if (queued >= watermark) {
+        // Come back when about half of it went out (no drain event fires this low).
+        const rate = link.uploadMeter.rate();
+        const drainMs = rate > 0 ? ((queued - watermark / 2) / rate) * 1000 : SEND_BUFFER_RECHECK_MS;
+        link.isUploadWaiting = true;
+        this.deps.clock.setTimer(Math.max(2, Math.min(drainMs, 1000)), () => {
+          link.isUploadWaiting = false;
+          this.pump(link);
+        });
+        return;
+      }
       const waitMs = this.tokenWaitMs(next.length);
       if (waitMs > 0) {
         link.isUploadWaiting = true;
@@ -126,6 +149,11 @@ export class Uploader {
         this.deps.onUploaded(block.length);
       }
     }
+  }
+
+  private sendWatermark(link: PeerLink): number {
+    const byRate = link.uploadMeter.rate() * SEND_BUFFER_SECONDS;
+    return Math.min(MAX_SEND_BUFFER_BYTES, Math.max(MIN_SEND_BUFFER_BYTES, byRate));
   }
 
   private tokenWaitMs(bytes: number): number {
