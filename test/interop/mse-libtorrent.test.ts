@@ -4,7 +4,8 @@
  * accepts a plaintext handshake), peerdrop over `MseTransport` with policy `require`. Both
  * directions: libtorrent seeds to a peerdrop that dials it, and peerdrop seeds to a libtorrent
  * that dials it. Bytes on disk are compared; the transport's counters prove the connection
- * was MSE and never plaintext.
+ * was MSE and never plaintext. Last, the CLI's default pairing: peerdrop `prefer` dialling a
+ * libtorrent with its default settings (encryption enabled, not forced) negotiates MSE.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   prepareFixture,
   writeTorrents,
 } from '../helpers/clients/engine-fixtures.js';
+import { startLibtorrent } from '../helpers/clients/index.js';
 import { diffTrees } from '../helpers/content.js';
 import { skipUnless } from '../helpers/real-clients.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -31,7 +33,7 @@ function leechDir(label: string): string {
   return dir;
 }
 
-describe('peerdrop ↔ libtorrent, encryption forced (RC4)', { skip, concurrency: true }, () => {
+describe('peerdrop ↔ libtorrent over MSE', { skip, concurrency: true }, () => {
   before(() => {
     const p = prepareFixture(tmp.path, {
       id: 'enc',
@@ -92,5 +94,25 @@ describe('peerdrop ↔ libtorrent, encryption forced (RC4)', { skip, concurrency
     assert.deepEqual(diffTrees(fx.srcDir, dir), []);
     assert.ok(pd.transport.stats.incomingEncrypted >= 1, 'libtorrent connected with MSE');
     assert.equal(pd.transport.stats.incomingPlaintext, 0);
+  });
+
+  test('peerdrop (prefer, the CLI default) dials a default libtorrent seeder: MSE is negotiated', {
+    timeout: 90_000,
+  }, async (t) => {
+    const lt = await startLibtorrent({ mode: 'seed', torrentPath: fx.directTorrentPath, dir: fx.srcDir });
+    t.after(() => lt.stop());
+    await lt.waitFor(/SEEDING/, 30_000);
+    const dir = leechDir('lt-default-to-pd-prefer');
+    const pd = await startEncryptedPeerdrop({
+      policy: 'prefer',
+      torrent: readFileSync(fx.directTorrentPath),
+      dir,
+      peers: [`127.0.0.1:${lt.port}`],
+    });
+    t.after(() => pd.stop());
+    await pd.handle.done({ signal: AbortSignal.timeout(60_000) });
+    assert.deepEqual(diffTrees(fx.srcDir, dir), []);
+    assert.ok(pd.transport.stats.outgoingEncrypted >= 1, 'libtorrent answered the MSE handshake');
+    assert.equal(pd.transport.stats.fallbacks, 0);
   });
 });
