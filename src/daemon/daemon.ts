@@ -369,8 +369,23 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const broken = this.broken.get(record.infoHash);
     const status: TorrentStatus = handle ? handle.status() : idleStatus(record, broken?.error ?? null);
     const metainfo = handle?.metainfo ?? null;
+    // Listed field by field, not spread: one object shape for every view (spreading the
+    // engine's status made each view a dictionary-mode object, ~50 µs apiece at 1,000 torrents).
     return {
-      ...status,
+      infoHash: status.infoHash,
+      name: status.name,
+      state: status.state,
+      progress: status.progress,
+      wantedBytes: status.wantedBytes,
+      verifiedBytes: status.verifiedBytes,
+      downloadedBytes: status.downloadedBytes,
+      uploadedBytes: status.uploadedBytes,
+      downloadRate: status.downloadRate,
+      uploadRate: status.uploadRate,
+      peers: status.peers,
+      seeds: status.seeds,
+      etaSeconds: status.etaSeconds,
+      error: status.error,
       id: record.id,
       downloadDir: record.downloadDir,
       addedAtMs: record.addedAtMs,
