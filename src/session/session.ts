@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { DhtNode } from '../dht/node.js';
+import { DhtPeerDiscovery } from '../dht/peer-discovery.js';
+import { startUdpDht, type UdpDht } from '../dht/udp-adapter.js';
 import { parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { TcpTransport } from '../net/tcp.js';
@@ -17,6 +20,7 @@ import { TokenBucket } from '../util/token-bucket.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { HandshakeFeatures } from '../wire/handshake.js';
 import { generatePeerId } from '../wire/handshake.js';
+import { dhtPeerSourceFactory } from './dht-source.js';
 import { filePriorities } from './file-priorities.js';
 import { IncomingGate, type IncomingGateOptions } from './incoming-gate.js';
 import { openTorrentStorage } from './open-storage.js';
@@ -55,6 +59,11 @@ export interface SessionOptions {
    * Default: bound when the session listens on TCP (its own transport); `false` for none.
    */
   readonly udp?: UdpMux | false;
+  /**
+   * Run a Mainline DHT node (BEP 5) on the UDP port and use it as a peer source for every public
+   * torrent. Off by default in the library (a node talks to the internet); the CLI turns it on.
+   */
+  readonly dht?: SessionDhtOptions | false;
   /** Extra peer sources (DHT, LAN discovery…), each feeding every torrent's peer book. */
   readonly peerSources?: readonly PeerSourceFactory[];
   /** Dial timeout (default 10 s). */
@@ -62,6 +71,16 @@ export interface SessionOptions {
   /** Limits on connections still in their handshake (a small budget with a short deadline). */
   readonly incoming?: IncomingGateOptions;
   readonly chokerSettings?: Partial<ChokerSettings>;
+}
+
+export interface SessionDhtOptions {
+  /** Nodes to start from when the saved table is empty (IP literals). */
+  readonly bootstrap?: readonly PeerAddress[];
+  /** A routing table saved by an earlier run (`persist`), so a restart needs no bootstrap. */
+  readonly savedState?: Uint8Array;
+  readonly persist?: (state: Uint8Array) => void;
+  /** Allow several nodes per IP (loopback test networks). */
+  readonly isLoopbackNetwork?: boolean;
 }
 
 export interface SessionEvents {
@@ -91,6 +110,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private trackerTransport: TrackerTransport | null = null;
   private mux: UdpMux | null = null;
   private ownsMux = false;
+  private udpDht: UdpDht | null = null;
   private readonly transport: Transport;
   private readonly storage: StorageFactory;
   private readonly sourceFactories: PeerSourceFactory[];
@@ -161,7 +181,24 @@ export class Session extends TypedEmitter<SessionEvents> {
       }).catch(() => null);
       this.ownsMux = this.mux !== null;
     }
+    if (this.options.dht && this.mux) this.startDht(this.mux, this.options.dht);
     this.cancelTick = this.scheduler.setInterval(TICK_MS, () => this.tick());
+  }
+
+  /** The DHT node, when the session runs one. */
+  get dht(): DhtNode | null {
+    return this.udpDht?.node ?? null;
+  }
+
+  private startDht(mux: UdpMux, options: SessionDhtOptions): void {
+    this.udpDht = startUdpDht(mux, {
+      scheduler: this.scheduler,
+      ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+      ...(options.savedState ? { savedState: options.savedState } : {}),
+      ...(options.persist ? { persist: options.persist } : {}),
+      ...(options.isLoopbackNetwork ? { restrictIps: false } : {}),
+    });
+    this.sourceFactories.push(dhtPeerSourceFactory(new DhtPeerDiscovery(this.udpDht.node), this.scheduler));
   }
 
   /** The tracker transport, made on first use so it can share the UDP port. */
@@ -254,6 +291,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     await Promise.allSettled([...this.slots.values()].map((s) => s.stop()));
     this.slots.clear();
     this.ticker.stop();
+    this.udpDht?.close();
     await this.transport.close();
     await this.trackerTransport?.close?.();
     if (this.ownsMux) await this.mux?.close();
