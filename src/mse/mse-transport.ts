@@ -90,6 +90,11 @@ export class MseTransport implements Transport {
     this.now = options.now ?? Date.now;
   }
 
+  /** Incoming handshakes in progress (bounded by `maxPendingHandshakes`). */
+  get pendingHandshakes(): number {
+    return this.pendingIncoming;
+  }
+
   async dial(address: TransportAddress, request: DialRequest = {}): Promise<Connection> {
     const { policy } = this.options;
     const infoHash = request.infoHash;

@@ -83,10 +83,12 @@ export async function startEncryptedPeerdrop(opts: {
   torrent: Uint8Array;
   dir: string;
   peers?: readonly string[];
+  handshakeTimeoutMs?: number;
 }): Promise<{ session: Session; handle: TorrentHandle; transport: MseTransport; stop: () => Promise<void> }> {
   let session: Session | null = null;
   const transport = new MseTransport(new TcpTransport({ host: '127.0.0.1' }), {
     policy: opts.policy,
+    ...(opts.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: opts.handshakeTimeoutMs }),
     infoHashes: () => (session?.list() ?? []).map((h) => Buffer.from(h.infoHash, 'hex')),
   });
   session = new Session({ transport, udp: false });
