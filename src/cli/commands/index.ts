@@ -67,6 +67,11 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./unpublish.js'),
   },
   {
+    name: 'dht',
+    summary: 'run a Mainline DHT node; find peers, get and put BEP 44 items',
+    load: () => import('./dht.js'),
+  },
+  {
     name: 'search',
     summary: 'search an index; prints a table or JSON with magnet links',
     load: () => import('./search.js'),
