@@ -220,13 +220,14 @@ export class MseTransport implements Transport {
         resolve(new MseConnection(raw, { ...r, pending: r.payload, method: r.method }));
       };
       const onAbort = () => settle(new MseError('MSE_ABORTED', 'MSE handshake aborted'));
+      // The core holds the deadline (time comes in as arguments); this timer only asks it.
       const timer = setTimeout(() => {
         try {
-          handshake.checkDeadline(this.now() + 1);
+          handshake.checkDeadline(this.now());
         } catch (err) {
           return settle(asMseError(err));
         }
-        settle(new MseError('MSE_TIMEOUT', 'MSE handshake timed out'));
+        settle(new MseError('MSE_TIMEOUT', 'MSE handshake timed out')); // a timer that fired early
       }, this.timeoutMs);
       const feed = (chunk: Uint8Array) => {
         if (isSettled) return;
