@@ -14,21 +14,12 @@
  *   an item that fails its hash or signature, is dropped from the table.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { toHex } from '../util/bytes.js';
 import type { CancelTimer, Scheduler } from '../util/clock.js';
 import type { PeerAddress } from '../util/ip.js';
 import { iterate } from './async-queue.js';
-import { DhtError } from './errors.js';
 import { ExternalAddressVotes, QueryRateLimiter } from './guards.js';
-import {
-  type DhtItem,
-  type ItemKeyPair,
-  ItemStore,
-  immutableTarget,
-  mutableTarget,
-  signItem,
-  verifyItem,
-} from './items.js';
+import { getItem, type OpsHost, putImmutable, putMutable, writeTo } from './item-ops.js';
+import { type DhtItem, type ItemKeyPair, ItemStore } from './items.js';
 import {
   decodeKrpc,
   encodeKrpc,
@@ -183,6 +174,15 @@ export class DhtNode {
   private isRefreshing = false;
   private readonly refreshQueue: { family: Family; index: number }[] = [];
   private isStopped = false;
+  private readonly host: OpsHost = {
+    lookup: (target, query, onResponse, onDone) => this.lookup(target, query, onResponse, onDone),
+    ask: (to, query, onDone) =>
+      this.rpc.query(to, query, (o) => {
+        this.onRpcOutcome(to, o);
+        onDone(o);
+      }),
+    dropLiar: (to) => this.dropLiar(to),
+  };
   private readonly readyWaiters: (() => void)[] = [];
   private isReady = false;
 
@@ -660,7 +660,8 @@ export class DhtNode {
         infoHash,
         () => {},
         (closest) =>
-          this.writeTo(
+          writeTo(
+            this.host,
             closest,
             (token) => ({
               method: 'announce_peer',
@@ -676,108 +677,14 @@ export class DhtNode {
     });
   }
 
-  /** Send a write (announce_peer, put) to every responder that gave a token; count successes. */
-  private writeTo(
-    closest: readonly Responder[],
-    make: (token: Uint8Array) => KrpcQuery,
-    done: (n: number) => void,
-  ): void {
-    let pending = 0;
-    let accepted = 0;
-    for (const r of closest) {
-      if (!r.token) continue;
-      const to = { host: r.contact.host, port: r.contact.port };
-      const sent = this.rpc.query(to, make(r.token), (o) => {
-        this.onRpcOutcome(to, o);
-        if (o.kind === 'response') accepted++;
-        if (--pending === 0) done(accepted);
-      });
-      if (sent) pending++;
-    }
-    if (pending === 0) done(0);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // BEP 44
-
-  /**
-   * Get an item: immutable by its target, mutable by SHA-1(k ‖ salt) (pass the salt, it is
-   * part of what is verified). Items failing their hash or signature drop their node. The
-   * newest valid `seq` wins. Null when no node has it.
-   */
+  /** BEP 44 get: see `getItem` in item-ops.ts. Null when no node has a valid item. */
   getItem(target: Uint8Array, options: { salt?: Uint8Array } = {}): Promise<DhtItem | null> {
-    return new Promise((resolve) => {
-      let best: DhtItem | null = null;
-      const consider = (r: KrpcResponse): boolean => {
-        if (!r.v) return true;
-        const item = this.verifyFound(target, r, options.salt);
-        if (!item) return false;
-        if (!best || (item.seq ?? 0) > (best.seq ?? 0)) best = item;
-        return true;
-      };
-      this.lookup(
-        target,
-        { method: 'get', target },
-        (_f, r) => r.token !== undefined && consider(r),
-        (closest) => {
-          if (best) {
-            resolve(best);
-            return;
-          }
-          // Nodes that had not verified us may have left the value out (no amplification);
-          // they pinged us meanwhile, so one more direct ask gets it.
-          this.askAgain(closest, { method: 'get', target }, consider, () => resolve(best));
-        },
-      );
-    });
-  }
-
-  private askAgain(
-    closest: readonly Responder[],
-    query: KrpcQuery,
-    onResponse: (r: KrpcResponse) => boolean,
-    done: () => void,
-  ): void {
-    let pending = 0;
-    for (const c of closest) {
-      const to = { host: c.contact.host, port: c.contact.port };
-      const sent = this.rpc.query(to, query, (o) => {
-        this.onRpcOutcome(to, o);
-        if (o.kind === 'response' && !onResponse(o.response)) this.dropLiar(to);
-        if (--pending === 0) done();
-      });
-      if (sent) pending++;
-    }
-    if (pending === 0) done();
-  }
-
-  private verifyFound(target: Uint8Array, r: KrpcResponse, salt?: Uint8Array): DhtItem | null {
-    const v = r.v!;
-    if (!r.k) return toHex(immutableTarget(v)) === toHex(target) ? { v } : null;
-    if (!r.sig || r.seq === undefined) return null;
-    if (toHex(mutableTarget(r.k, salt)) !== toHex(target)) return null;
-    if (!verifyItem(r.k, r.sig, v, r.seq, salt)) return null;
-    return { v, k: r.k, sig: r.sig, seq: r.seq, ...(salt && salt.length > 0 ? { salt } : {}) };
+    return getItem(this.host, target, options);
   }
 
   /** Store an immutable item (its bencoded value) on the closest nodes. */
   putImmutable(v: Uint8Array): Promise<{ target: Uint8Array; stored: number }> {
-    if (v.length > 1000)
-      return Promise.reject(new DhtError('DHT_BAD_ITEM', 'an item value is at most 1000 bytes'));
-    const target = immutableTarget(v);
-    return new Promise((resolve) => {
-      this.lookup(
-        target,
-        { method: 'get', target },
-        (_f, r) => r.token !== undefined,
-        (closest) =>
-          this.writeTo(
-            closest,
-            (token) => ({ method: 'put', token, v }),
-            (stored) => resolve({ target, stored }),
-          ),
-      );
-    });
+    return putImmutable(this.host, v);
   }
 
   /** Sign and store a mutable item under SHA-1(k ‖ salt); `cas` makes it a compare-and-swap. */
@@ -788,34 +695,7 @@ export class DhtNode {
     salt?: Uint8Array;
     cas?: number;
   }): Promise<{ target: Uint8Array; stored: number }> {
-    if (put.v.length > 1000)
-      return Promise.reject(new DhtError('DHT_BAD_ITEM', 'an item value is at most 1000 bytes'));
-    if (put.salt && put.salt.length > 64)
-      return Promise.reject(new DhtError('DHT_BAD_ITEM', 'a salt is at most 64 bytes'));
-    const target = mutableTarget(put.keyPair.publicKey, put.salt);
-    const sig = signItem(put.keyPair, put.v, put.seq, put.salt);
-    return new Promise((resolve) => {
-      this.lookup(
-        target,
-        { method: 'get', target },
-        (_f, r) => r.token !== undefined,
-        (closest) =>
-          this.writeTo(
-            closest,
-            (token) => ({
-              method: 'put',
-              token,
-              v: put.v,
-              k: put.keyPair.publicKey,
-              sig,
-              seq: put.seq,
-              ...(put.salt && put.salt.length > 0 ? { salt: put.salt } : {}),
-              ...(put.cas === undefined ? {} : { cas: put.cas }),
-            }),
-            (stored) => resolve({ target, stored }),
-          ),
-      );
-    });
+    return putMutable(this.host, put);
   }
 
   // -------------------------------------------------------------------------------------------
