@@ -94,6 +94,14 @@ describe('daemon security', () => {
       headers: { ...write.headers, 'x-peerdrop-csrf': '1' },
     });
     assert.equal(withHeader.status, 200);
+    // What the web page sends for a button (pause, resume): a write without a body.
+    const bodyless = await d.fetch('/api/login-links', {
+      method: 'POST',
+      auth: false,
+      headers: { cookie: session, 'x-peerdrop-csrf': '1' },
+    });
+    assert.equal(bodyless.status, 200);
+    assert.match(((await bodyless.json()) as { url: string }).url, /\/login\?code=/);
     const forged = `${session.split('.')[0]}.forgedmac`;
     assert.equal((await d.fetch('/api/torrents', { auth: false, headers: { cookie: forged } })).status, 401);
   });

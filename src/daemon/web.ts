@@ -39,7 +39,9 @@ const tbody = document.querySelector('#torrents tbody');
 const message = document.getElementById('message');
 const fmt = (n) => { const u = ['B/s','KiB/s','MiB/s','GiB/s']; let i = 0; while (n >= 1024 && i < 3) { n /= 1024; i++; } return n.toFixed(i ? 1 : 0) + ' ' + u[i]; };
 async function api(method, path, body) {
-  const r = await fetch(path, { method, credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-peerdrop-csrf': '1' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const headers = { 'x-peerdrop-csrf': '1' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(path, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(data.message || r.statusText);
   return data;
