@@ -173,35 +173,43 @@ describe('MseTransport on loopback', () => {
   });
 });
 
+/** A two-file torrent under `<tmp>/<label>-seed/enc`. */
+function seedData(label: string): { seedDir: string; torrent: Uint8Array } {
+  const seedDir = join(tmp.path, `${label}-seed`);
+  mkdirSync(seedDir, { recursive: true });
+  const files = writeTree(
+    join(seedDir, 'enc'),
+    [
+      { path: 'a.bin', size: 700_000 },
+      { path: 'b/c.bin', size: 300_001 },
+    ],
+    5,
+  );
+  const torrent = buildTorrent(
+    files.map((f) => ({ path: f.path.split('/'), data: readFileSync(join(seedDir, 'enc', f.path)) })),
+    { name: 'enc', pieceLength: 32 * 1024 },
+  );
+  return { seedDir, torrent };
+}
+
+function encryptedSession(policy: MseTransportOptions['policy']): {
+  session: Session;
+  transport: MseTransport;
+} {
+  const transport = new MseTransport(new TcpTransport({ host: '127.0.0.1' }), {
+    policy,
+    infoHashes: () => session.list().map((h) => Buffer.from(h.infoHash, 'hex')),
+  });
+  const session: Session = new Session({ transport, udp: false });
+  return { session, transport };
+}
+
 describe('two Sessions over MseTransport', () => {
   test('require ↔ require: a torrent transfers encrypted and the bytes match', async (t) => {
-    const seedDir = join(tmp.path, 'seed');
-    mkdirSync(seedDir, { recursive: true });
-    const files = writeTree(
-      join(seedDir, 'enc'),
-      [
-        { path: 'a.bin', size: 700_000 },
-        { path: 'b/c.bin', size: 300_001 },
-      ],
-      5,
-    );
-    const torrent = buildTorrent(
-      files.map((f) => ({ path: f.path.split('/'), data: readFileSync(join(seedDir, 'enc', f.path)) })),
-      { name: 'enc', pieceLength: 32 * 1024 },
-    );
-    const sessions: Session[] = [];
-    const make = () => {
-      const transport = new MseTransport(new TcpTransport({ host: '127.0.0.1' }), {
-        policy: 'require',
-        infoHashes: () => session.list().map((h) => Buffer.from(h.infoHash, 'hex')),
-      });
-      const session: Session = new Session({ transport, udp: false });
-      sessions.push(session);
-      return { session, transport };
-    };
-    const seeder = make();
-    const leecher = make();
-    t.after(() => Promise.all(sessions.map((s) => s.close())));
+    const { seedDir, torrent } = seedData('require');
+    const seeder = encryptedSession('require');
+    const leecher = encryptedSession('require');
+    t.after(() => Promise.all([seeder.session.close(), leecher.session.close()]));
     await seeder.session.add(torrent, { dir: seedDir });
     const leechDir = join(tmp.path, 'leech');
     const handle = await leecher.session.add(torrent, {
@@ -213,5 +221,32 @@ describe('two Sessions over MseTransport', () => {
     assert.ok(leecher.transport.stats.outgoingEncrypted >= 1);
     assert.ok(seeder.transport.stats.incomingEncrypted >= 1);
     assert.equal(leecher.transport.stats.outgoingPlaintext, 0);
+  });
+
+  test('prefer seeder ↔ plaintext leecher, and prefer leecher ↔ plaintext seeder (fallback)', async (t) => {
+    const { seedDir, torrent } = seedData('mixed');
+    const encSeeder = encryptedSession('prefer');
+    const plainSeeder = new Session({ host: '127.0.0.1', udp: false });
+    const plainLeecher = new Session({ host: '127.0.0.1', udp: false });
+    const encLeecher = encryptedSession('prefer');
+    t.after(() =>
+      Promise.all([encSeeder.session, plainSeeder, plainLeecher, encLeecher.session].map((s) => s.close())),
+    );
+    await encSeeder.session.add(torrent, { dir: seedDir });
+    await plainSeeder.add(torrent, { dir: seedDir });
+    const toPlain = join(tmp.path, 'mixed-plain-leech');
+    const toEnc = join(tmp.path, 'mixed-enc-leech');
+    const [a, b] = await Promise.all([
+      plainLeecher.add(torrent, { dir: toPlain, peers: [`127.0.0.1:${encSeeder.session.port}`] }),
+      encLeecher.session.add(torrent, { dir: toEnc, peers: [`127.0.0.1:${plainSeeder.port}`] }),
+    ]);
+    await Promise.all([
+      a.done({ signal: AbortSignal.timeout(20_000) }),
+      b.done({ signal: AbortSignal.timeout(20_000) }),
+    ]);
+    assert.deepEqual(diffTrees(seedDir, toPlain), []);
+    assert.deepEqual(diffTrees(seedDir, toEnc), []);
+    assert.ok(encSeeder.transport.stats.incomingPlaintext >= 1, 'the plaintext leecher was accepted');
+    assert.ok(encLeecher.transport.stats.fallbacks >= 1, 'the prefer leecher fell back to plaintext');
   });
 });
