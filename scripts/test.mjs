@@ -75,6 +75,8 @@ const r = spawnSync(
       ...process.env,
       NODE_OPTIONS: '',
       PEERDROP_STATE_DIR: process.env.PEERDROP_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'peerdrop-state-')),
+      // The CLI's DHT starts from no public router: no test ever leaves loopback.
+      PEERDROP_DHT_BOOTSTRAP: process.env.PEERDROP_DHT_BOOTSTRAP ?? '',
     },
   },
 );

@@ -13,8 +13,11 @@ import type { PeerSource, PeerSourceContext, PeerSourceFactory, PeerSourceStatus
 
 /** Between lookups (and announces) of one torrent. */
 const DHT_REFRESH_MS = 15 * 60_000;
-/** A first lookup that found nobody is tried again sooner (the table may still be filling). */
-const DHT_RETRY_MS = 60_000;
+/**
+ * Lookups that found nobody are tried again sooner, backing off (at start the routing table is
+ * often still filling from the bootstrap nodes).
+ */
+const DHT_RETRY_MS = [3_000, 10_000, 30_000, 60_000, 5 * 60_000];
 
 export function dhtPeerSourceFactory(dht: DhtPeerDiscovery, scheduler: Scheduler): PeerSourceFactory {
   return {
@@ -32,6 +35,7 @@ class DhtSource implements PeerSource {
   private status: PeerSourceStatus['status'] = 'idle';
   private nextMs: number | null = null;
   private isStopped = false;
+  private emptyRounds = 0;
 
   constructor(
     private readonly dht: DhtPeerDiscovery,
@@ -96,7 +100,11 @@ class DhtSource implements PeerSource {
     }
     this.peersFound += found;
     if (this.isStopped) return;
-    const delay = found === 0 && this.peersFound === 0 ? DHT_RETRY_MS : DHT_REFRESH_MS;
+    this.emptyRounds = found === 0 && this.peersFound === 0 ? this.emptyRounds + 1 : 0;
+    const delay =
+      this.emptyRounds > 0
+        ? DHT_RETRY_MS[Math.min(this.emptyRounds, DHT_RETRY_MS.length) - 1]!
+        : DHT_REFRESH_MS;
     this.nextMs = this.scheduler.now() + delay;
     this.cancelTimer = this.scheduler.setTimer(delay, () => void this.round());
   }

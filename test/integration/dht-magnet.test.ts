@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { magnetFromMetainfo, parseMetainfo } from '../../src/metainfo/index.js';
 import { Session } from '../../src/session/session.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildTorrent, fixtureBytes } from '../helpers/torrent-fixtures.js';
 
@@ -69,6 +70,35 @@ test('a magnet link with only an info-hash completes through the DHT', async () 
   const handle = await leecher.add(magnet, { dir });
   await handle.done({ signal: AbortSignal.timeout(30_000) });
   assert.ok(readFileSync(join(dir, 'dht.bin')).equals(Buffer.from(data)));
+
+  // The CLI does the same with nothing but the magnet and a bootstrap node.
+  const cliDir = join(tmp.path, 'cli');
+  const r = await runCli(
+    [
+      'get',
+      magnet,
+      '--dir',
+      cliDir,
+      '--host',
+      '127.0.0.1',
+      '--dht-bootstrap',
+      `127.0.0.1:${hub.port}`,
+      '--json',
+    ],
+    { timeoutMs: 45_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(join(cliDir, 'dht.bin')).equals(Buffer.from(data)));
+  assert.ok(
+    r.stdout.split('\n').some((l) => l.includes('"event":"started"') && l.includes('"dht"')),
+    'the DHT is named as a peer source',
+  );
+});
+
+test('--no-dht leaves the DHT out, and a bad --dht-bootstrap is refused', async () => {
+  const bad = await runCli(['get', `magnet:?xt=urn:btih:${'cd'.repeat(20)}`, '--dht-bootstrap', '::1:6881']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--dht-bootstrap/);
 });
 
 test('private torrents never use the DHT', async () => {

@@ -6,6 +6,7 @@ import { encryptionTransportOptions, parseEncryptionPolicy } from '../../mse/mse
 import { Session } from '../../session/session.js';
 import type { TorrentHandle } from '../../session/torrent-handle.js';
 import { PeerdropError } from '../../util/errors.js';
+import { addDhtOptions, dhtSessionOptions } from '../dht-options.js';
 import { checkDownloadDir, checkFileSelection, parsePeerOption, parsePortOption } from '../options.js';
 import { parseSize, usageError } from '../output.js';
 import { resolveSource } from '../source.js';
@@ -24,10 +25,12 @@ interface GetOptions {
   json?: boolean;
   index?: string;
   encryption?: string;
+  dht?: boolean;
+  dhtBootstrap?: string;
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('get')
     .description('download a torrent or magnet link, verifying every piece; exits 0 when complete')
     .argument(
@@ -44,7 +47,8 @@ export function register(program: Command): void {
     .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
     .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
-    .option(...ENCRYPTION_OPTION)
+    .option(...ENCRYPTION_OPTION);
+  addDhtOptions(command)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: GetOptions) => {
       process.exitCode = await runTransfer(source, opts, { keepSeeding: opts.seed ?? false });
@@ -64,7 +68,9 @@ export async function runTransfer(
   const input = await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX);
   if (files && typeof input !== 'string') checkFileSelection(files, input);
   const encryption = parseEncryption(opts.encryption);
+  const dht = await dhtSessionOptions(opts);
   const session: Session = new Session({
+    ...dht,
     ...(opts.host === undefined ? {} : { host: opts.host }),
     port,
     ...encryptionTransportOptions(encryption, {

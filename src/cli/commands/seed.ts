@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { addDhtOptions } from '../dht-options.js';
 import { ENCRYPTION_OPTION, runTransfer } from './get.js';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('seed')
     .description(
       'seed existing data: verifies it against the torrent, then serves it until Ctrl-C (never downloads; missing or damaged files are named)',
@@ -18,7 +19,8 @@ export function register(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
-    .option(...ENCRYPTION_OPTION)
+    .option(...ENCRYPTION_OPTION);
+  addDhtOptions(command)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (source: string, opts: Parameters<typeof runTransfer>[1]) => {
       process.exitCode = await runTransfer(source, opts, { keepSeeding: true, isSeedOnly: true });

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { encryptionTransportOptions } from '../../mse/mse-transport.js';
 import { Session } from '../../session/session.js';
 import { createTorrent } from '../../storage/create-torrent.js';
+import { addDhtOptions, dhtSessionOptions } from '../dht-options.js';
 import { noContentError, parsePeerOption, parsePortOption, parseTrackerUrl } from '../options.js';
 import { printJsonLine } from '../output.js';
 import { followTransfer } from '../transfer.js';
@@ -19,6 +20,8 @@ interface ShareOptions {
   peer: string[];
   json?: boolean;
   encryption?: string;
+  dht?: boolean;
+  dhtBootstrap?: string;
 }
 
 /**
@@ -26,7 +29,7 @@ interface ShareOptions {
  * hashed, so it is not checked again), and print the magnet link for others to `peerdrop get`.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('share')
     .description('make a torrent of a file or folder, seed it, and print its magnet link')
     .argument('<file-or-folder>', 'what to share')
@@ -36,7 +39,8 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
     .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
-    .option(...ENCRYPTION_OPTION)
+    .option(...ENCRYPTION_OPTION);
+  addDhtOptions(command)
     .option('--json', 'one JSON event per line on stdout')
     .action(async (input: string, opts: ShareOptions) => {
       process.exitCode = await runShare(input, opts);
@@ -62,7 +66,8 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
     port,
     infoHashesHex: () => session.list().map((h) => h.infoHash),
   });
-  const session: Session = new Session({ ...host, port, ...encryption });
+  const dht = opts.private ? { dht: false as const } : await dhtSessionOptions(opts);
+  const session: Session = new Session({ ...host, port, ...encryption, ...dht });
   try {
     // The torrent's name is the file or folder's own name, so its parent is the data folder.
     const handle = await session.add(created.torrentBytes, {

@@ -1,0 +1,86 @@
+/**
+ * The DHT for `get`, `seed` and `share`: on by default, so a bare magnet link works. Bootstrap
+ * nodes come from `--dht-bootstrap`, else `PEERDROP_DHT_BOOTSTRAP` (an empty value means none:
+ * the test suite sets it so no test ever leaves loopback), else the well-known public routers.
+ * The routing table is saved in the state folder, so the next run needs no bootstrap node.
+ */
+import { lookup } from 'node:dns/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { SessionDhtOptions } from '../session/session.js';
+import { defaultStateDir } from '../storage/fs-storage-factory.js';
+import { ipFamily, parseHostPort } from '../util/ip.js';
+import { usageError } from './output.js';
+
+export const DEFAULT_DHT_BOOTSTRAP = [
+  'router.bittorrent.com:6881',
+  'dht.transmissionbt.com:6881',
+  'router.utorrent.com:6881',
+  'dht.libtorrent.org:25401',
+];
+
+export interface DhtCliOptions {
+  /** Commander's `--no-dht` makes this false. */
+  dht?: boolean;
+  dhtBootstrap?: string;
+}
+
+/** Add `--dht-bootstrap` and `--no-dht` to a command. */
+export function addDhtOptions(command: Command): Command {
+  return command
+    .option(
+      '--dht-bootstrap <host:port,...>',
+      `DHT nodes to start from (default: ${DEFAULT_DHT_BOOTSTRAP.join(', ')}; or PEERDROP_DHT_BOOTSTRAP)`,
+    )
+    .option('--no-dht', 'do not use the Mainline DHT to find peers');
+}
+
+/** Session options for the DHT from the command line (resolving bootstrap names to addresses). */
+export async function dhtSessionOptions(opts: DhtCliOptions): Promise<{ dht: SessionDhtOptions | false }> {
+  if (opts.dht === false) return { dht: false };
+  const text = opts.dhtBootstrap ?? process.env.PEERDROP_DHT_BOOTSTRAP ?? DEFAULT_DHT_BOOTSTRAP.join(',');
+  const entries = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  const targets = entries.map((entry) => {
+    const a = parseHostPort(entry);
+    if (!a) throw usageError(`--dht-bootstrap: ${JSON.stringify(entry)} is not host:port (IPv6 in brackets)`);
+    return a;
+  });
+  const bootstrap = (
+    await Promise.all(
+      targets.map(async (t) =>
+        ipFamily(t.host) !== null
+          ? [t]
+          : // A router that does not resolve (offline) is skipped; the saved table may do.
+            (
+              await lookup(t.host, { all: true }).catch(() => [])
+            ).map((r) => ({ host: r.address, port: t.port })),
+      ),
+    )
+  ).flat();
+  const statePath = join(defaultStateDir(), 'dht.state');
+  let savedState: Uint8Array | undefined;
+  try {
+    savedState = readFileSync(statePath);
+  } catch {
+    savedState = undefined;
+  }
+  return {
+    dht: {
+      bootstrap,
+      ...(savedState ? { savedState } : {}),
+      persist: (state) => {
+        try {
+          writeFileSync(statePath, state, { mode: 0o600 });
+        } catch {
+          // The state folder may be read-only; the table is rebuilt from bootstrap next time.
+        }
+      },
+      isLoopbackNetwork:
+        bootstrap.length > 0 && bootstrap.every((b) => b.host === '127.0.0.1' || b.host === '::1'),
+    },
+  };
+}
