@@ -41,6 +41,8 @@ export interface MseTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** Incoming handshakes in progress beyond this are refused (default 64). */
   readonly maxPendingHandshakes?: number;
+  /** …and beyond this many from one address (default 8), so one host cannot take them all. */
+  readonly maxPendingPerAddress?: number;
   /** Peers whose working method is remembered (default 4,096; the oldest is forgotten first). */
   readonly maxRememberedPeers?: number;
   /** How long a remembered method is trusted (default 1 h). */
@@ -80,6 +82,7 @@ export class MseTransport implements Transport {
   private readonly remembered = new Map<string, { isEncrypted: boolean; atMs: number }>();
   private readonly req2Cache = new Map<string, Uint8Array>();
   private pendingIncoming = 0;
+  private readonly pendingByHost = new Map<string, number>();
 
   constructor(
     private readonly inner: Transport,
@@ -147,18 +150,26 @@ export class MseTransport implements Transport {
   /** Incoming: within the pending-handshake cap, classify and hand on (or refuse) the connection. */
   private accept(raw: Connection, onConnection: (connection: Connection) => void): void {
     const address = { host: raw.remoteAddress, port: raw.remotePort };
-    if (this.pendingIncoming >= (this.options.maxPendingHandshakes ?? 64)) {
+    const fromHost = this.pendingByHost.get(address.host) ?? 0;
+    if (
+      this.pendingIncoming >= (this.options.maxPendingHandshakes ?? 64) ||
+      fromHost >= (this.options.maxPendingPerAddress ?? 8)
+    ) {
       this.recordFailure(new MseError('MSE_BUSY', 'too many handshakes in progress'), address, true);
       raw.destroy();
       return;
     }
     this.pendingIncoming++;
+    this.pendingByHost.set(address.host, fromHost + 1);
     this.acceptIncoming(raw)
       .then(onConnection, (err: unknown) => {
         this.recordFailure(err, address, true);
       })
       .finally(() => {
         this.pendingIncoming--;
+        const left = (this.pendingByHost.get(address.host) ?? 1) - 1;
+        if (left > 0) this.pendingByHost.set(address.host, left);
+        else this.pendingByHost.delete(address.host);
       });
   }
 

@@ -131,6 +131,17 @@ describe('hostile MSE handshakes', () => {
     });
   });
 
+  test('handshakes in progress are capped per address (MSE_BUSY), and freed when they fail', async () => {
+    const before = transport.stats.failures.get('MSE_BUSY') ?? 0;
+    // Ten silent connections from 127.0.0.1: eight wait for their first bytes, two are refused at once.
+    const conns = await Promise.all(
+      Array.from({ length: 10 }, () => new TcpTransport().dial({ host: '127.0.0.1', port: seeder.port })),
+    );
+    const closed = conns.map((c) => new Promise<void>((resolve) => c.onClose(() => resolve())));
+    await Promise.all(closed); // two refused now, eight after the 400 ms deadline
+    assert.equal((transport.stats.failures.get('MSE_BUSY') ?? 0) - before, 2);
+  });
+
   test('afterwards nothing is pending and an honest encrypted leecher downloads', async () => {
     assert.equal(transport.pendingHandshakes, 0);
     const dir = join(tmp.path, 'leech');
