@@ -13,7 +13,7 @@ import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '..
 import type { Metainfo } from '../metainfo/types.js';
 import { Session, type SessionOptions } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
-import type { TorrentStatus } from '../session/torrent-types.js';
+import { idleTorrentStatus, type TorrentStatus } from '../session/torrent-types.js';
 import type { FilePriority } from '../storage/storage.js';
 import { concatBytes } from '../util/bytes.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
@@ -425,22 +425,7 @@ function metainfoOf(record: TorrentRecord): Metainfo | null {
 }
 
 function idleStatus(record: TorrentRecord, error: string | null): TorrentStatus {
-  return {
-    infoHash: record.infoHash,
-    name: record.infoHash,
-    state: error ? 'error' : 'stopped',
-    progress: 0,
-    wantedBytes: 0,
-    verifiedBytes: 0,
-    downloadedBytes: 0,
-    uploadedBytes: 0,
-    downloadRate: 0,
-    uploadRate: 0,
-    peers: 0,
-    seeds: 0,
-    etaSeconds: null,
-    error,
-  };
+  return idleTorrentStatus(record.infoHash, record.infoHash, error ? 'error' : 'stopped', error);
 }
 
 function safeTrackers(uri: string): string[] {

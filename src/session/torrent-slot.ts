@@ -21,7 +21,12 @@ import {
   type TorrentHandle,
   type TorrentLimits,
 } from './torrent-handle.js';
-import type { PeerInfo, TorrentOptions, TorrentStatus } from './torrent-types.js';
+import {
+  idleTorrentStatus,
+  type PeerInfo,
+  type TorrentOptions,
+  type TorrentStatus,
+} from './torrent-types.js';
 
 /** New outgoing connections started per torrent per tick (once a second). */
 const CONNECT_PER_TICK = 10;
@@ -390,20 +395,12 @@ export class TorrentSlot {
       };
     if (this.torrent) return { ...this.torrent.status(), ...discovery };
     return {
-      infoHash: this.key,
-      name: this.metainfo?.name ?? this.magnet?.name ?? this.key,
-      state: this.metainfo ? 'checking' : 'metadata',
-      progress: 0,
-      wantedBytes: 0,
-      verifiedBytes: 0,
-      downloadedBytes: 0,
-      uploadedBytes: 0,
-      downloadRate: 0,
-      uploadRate: 0,
+      ...idleTorrentStatus(
+        this.key,
+        this.metainfo?.name ?? this.magnet?.name ?? this.key,
+        this.metainfo ? 'checking' : 'metadata',
+      ),
       peers: this.magnetPhase?.size ?? 0,
-      seeds: 0,
-      etaSeconds: null,
-      error: null,
       ...discovery,
     };
   }

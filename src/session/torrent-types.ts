@@ -34,6 +34,31 @@ export interface TorrentStatus {
   readonly sources?: readonly string[];
 }
 
+/** The status of a torrent that moves no data (before metadata, stopped, failed to start). */
+export function idleTorrentStatus(
+  infoHash: string,
+  name: string,
+  state: TorrentState,
+  error: string | null = null,
+): TorrentStatus {
+  return {
+    infoHash,
+    name,
+    state,
+    progress: 0,
+    wantedBytes: 0,
+    verifiedBytes: 0,
+    downloadedBytes: 0,
+    uploadedBytes: 0,
+    downloadRate: 0,
+    uploadRate: 0,
+    peers: 0,
+    seeds: 0,
+    etaSeconds: null,
+    error,
+  };
+}
+
 /** One file of the torrent, as users see it (padding files left out; index as `peerdrop info` lists). */
 export interface FileStatus {
   readonly index: number;
