@@ -58,7 +58,7 @@ const MAX_BANNED = 4096;
 const MAX_CONTACT_PINGS = 8;
 const MAX_PING_QUEUE = 64;
 /** Prefix lengths refreshed after the join (the far ones; nearer ones fill from the own-id lookup). */
-const JOIN_REFRESH_DEPTH = 4;
+const JOIN_REFRESH_DEPTH = 3;
 const MAX_VERIFIED = 8192;
 
 export interface DhtNodeOptions {

@@ -134,3 +134,17 @@ test('a flood of queries from one address is rate limited', async () => {
   assert.ok(answered < 200, `answered ${answered}`);
   net.close();
 });
+
+test('BEP 32: an IPv6 testnet finds peers through nodes6 and 18-byte values', async () => {
+  const net = await Testnet.create({ size: 60, seed: 14, family: 6 });
+  const infoHash = new Uint8Array(20).fill(0x66);
+  const announcer = net.nodes[9]!;
+  assert.ok((await net.settle(announcer.node.announce(infoHash, 6006))) >= 4);
+  const found: string[] = [];
+  for await (const p of iterateOnNet(net, net.nodes[50]!.node.getPeers(infoHash)))
+    found.push(`${p.host}|${p.port}`);
+  assert.deepEqual(found, [`${announcer.address.host}|6006`]);
+  assert.equal(net.nodes[50]!.node.tableSize(4), 0);
+  assert.ok(net.nodes[50]!.node.tableSize(6) >= 10);
+  net.close();
+});

@@ -24,6 +24,8 @@ export interface TestnetOptions {
   readonly nodeOptions?: Partial<DhtNodeOptions>;
   /** Virtual ms between two nodes joining (default 20). */
   readonly joinIntervalMs?: number;
+  /** Address family of the nodes (default 4); 6 exercises BEP 32's nodes6 and 18-byte values. */
+  readonly family?: 4 | 6;
 }
 
 export type HostileKind = 'garbage' | 'liar';
@@ -68,6 +70,14 @@ export class Testnet {
 
   /** A fresh public-looking address (never a BEP 42 exempt range), unique in this net. */
   newAddress(): PeerAddress {
+    if (this.options.family === 6) {
+      const h = () => (1 + this.rng.int(0xfffe)).toString(16);
+      // Distinct /64s, so the per-subnet limit does not bind.
+      const host = `2a0${1 + this.rng.int(8)}:${h()}:${h()}:${h()}::${h()}`;
+      if (this.usedHosts.has(host)) return this.newAddress();
+      this.usedHosts.add(host);
+      return { host, port: 6881 };
+    }
     for (;;) {
       const host = `${1 + this.rng.int(222)}.${this.rng.int(256)}.${this.rng.int(256)}.${1 + this.rng.int(254)}`;
       if (isExemptAddress(host) || this.usedHosts.has(host)) continue;
@@ -206,7 +216,8 @@ export class Testnet {
       return;
     }
     const [min, max] = this.options.latencyMs ?? [10, 80];
-    const copy = bytes.slice();
+    // Senders hand over freshly encoded bytes and never reuse them, so no copy is needed.
+    const copy = bytes;
     this.scheduler.setTimer(min + this.rng.next() * (max - min), () => {
       const handler = this.handlers.get(key(to));
       if (!handler) return;
