@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { encode } from '../src/bencode/index.js';
 import { decodeKrpc, encodeKrpc, KrpcError, type KrpcMessage, type NodeContact } from '../src/dht/krpc.js';
+import { DhtNode } from '../src/dht/node.js';
+import { VirtualScheduler } from '../src/util/clock.js';
+import type { PeerAddress } from '../src/util/ip.js';
+import { seededRandom } from '../src/util/random.js';
 import { fuzzParams } from './fuzz-config.js';
 
 /** Plain JSON with bytes as hex, so objects of any prototype compare by content. */
@@ -106,6 +110,64 @@ test('KRPC: mutated valid messages throw only KrpcError', () => {
       const bytes = encodeKrpc(m).slice();
       for (const [at, b] of edits) if (bytes.length > 0) bytes[at % bytes.length] = b;
       onlyOurErrors(() => decodeKrpc(bytes));
+    }),
+    fuzzParams(),
+  );
+});
+
+test('DhtNode: any datagram is handled without throwing, and no answer to an unverified sender exceeds 4x its size', () => {
+  const scheduler = new VirtualScheduler();
+  const rng = seededRandom(77);
+  let out: { bytes: Uint8Array; to: PeerAddress }[] = [];
+  const node = new DhtNode({
+    scheduler,
+    send: (bytes, to) => out.push({ bytes, to }),
+    randomBytes: rng.bytes,
+  });
+  // Give it something to answer with: peers for one info-hash.
+  const infoHash = new Uint8Array(20).fill(1);
+  for (let i = 0; i < 60; i++) {
+    const at = { host: `70.0.0.${i + 1}`, port: 1000 + i };
+    out = [];
+    node.handleMessage(
+      encode({ t: 'a', y: 'q', q: 'get_peers', a: { id: new Uint8Array(20), info_hash: infoHash } }),
+      at,
+    );
+    const token = decodeKrpc(out[0]!.bytes);
+    if (token.y !== 'r' || !token.response.token) throw new Error('no token');
+    node.handleMessage(
+      encode({
+        t: 'b',
+        y: 'q',
+        q: 'announce_peer',
+        a: {
+          id: new Uint8Array(20),
+          info_hash: infoHash,
+          port: 1,
+          implied_port: 1,
+          token: token.response.token,
+        },
+      }),
+      at,
+    );
+  }
+  const queryish = fc.oneof(
+    message.map((m) => encodeKrpc(m)),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.constant(
+      encode({ t: 'zz', y: 'q', q: 'get_peers', a: { id: new Uint8Array(20), info_hash: infoHash } }),
+    ),
+  );
+  let n = 0;
+  fc.assert(
+    fc.property(queryish, (bytes) => {
+      const from = { host: `90.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 5 };
+      n++;
+      out = [];
+      node.handleMessage(bytes, from);
+      for (const o of out)
+        if (o.to.host === from.host)
+          assert.ok(o.bytes.length <= 4 * Math.max(bytes.length, 1), `${o.bytes.length} for ${bytes.length}`);
     }),
     fuzzParams(),
   );

@@ -316,21 +316,21 @@ export class DhtNode {
     try {
       message = decodeKrpc(bytes);
     } catch (err) {
-      this.onGarbage(err, from);
+      this.onGarbage(err, from, bytes.length);
       return;
     }
     if (message.y === 'q') this.onQuery(message, bytes.length, from);
     else this.rpc.handleReply(message, from);
   }
 
-  private onGarbage(err: unknown, from: PeerAddress): void {
+  private onGarbage(err: unknown, from: PeerAddress, size: number): void {
     this.counters.garbage++;
     // BEP 5: a malformed query still gets a 203 when its transaction id could be read.
     if (err instanceof KrpcError && err.isQuery && err.transactionId && !this.options.readOnly) {
       this.reply(
         { t: err.transactionId, y: 'e', error: { code: KrpcErrorCode.Protocol, message: 'Protocol Error' } },
         from,
-        64,
+        size,
       );
     }
     if (this.rpc.pendingTo(from).length > 0) {
