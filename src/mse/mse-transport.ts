@@ -83,6 +83,8 @@ export class MseTransport implements Transport {
   private readonly req2Cache = new Map<string, Uint8Array>();
   private pendingIncoming = 0;
   private readonly pendingByHost = new Map<string, number>();
+  /** Raw connections still in a handshake (either direction): `close()` ends them. */
+  private readonly inHandshake = new Set<Connection>();
 
   constructor(
     private readonly inner: Transport,
@@ -132,7 +134,10 @@ export class MseTransport implements Transport {
     return this.inner.listen((raw) => this.accept(raw, onConnection));
   }
 
+  /** Stop listening and end the handshakes in progress (their timers and sockets go with them). */
   close(): Promise<void> {
+    for (const raw of [...this.inHandshake]) raw.destroy(new MseError('MSE_ABORTED', 'transport closed'));
+    this.inHandshake.clear();
     return this.inner.close();
   }
 
@@ -144,7 +149,10 @@ export class MseTransport implements Transport {
     signal: AbortSignal | undefined,
   ): Promise<Connection> {
     const handshake = new MseInitiator({ nowMs: this.now(), timeoutMs: this.timeoutMs, infoHash, provide });
-    return this.drive(raw, handshake, [], signal, () => raw.write([handshake.start()]));
+    this.inHandshake.add(raw);
+    return this.drive(raw, handshake, [], signal, () => raw.write([handshake.start()])).finally(() =>
+      this.inHandshake.delete(raw),
+    );
   }
 
   /** Incoming: within the pending-handshake cap, classify and hand on (or refuse) the connection. */
@@ -161,11 +169,13 @@ export class MseTransport implements Transport {
     }
     this.pendingIncoming++;
     this.pendingByHost.set(address.host, fromHost + 1);
+    this.inHandshake.add(raw);
     this.acceptIncoming(raw)
       .then(onConnection, (err: unknown) => {
         this.recordFailure(err, address, true);
       })
       .finally(() => {
+        this.inHandshake.delete(raw);
         this.pendingIncoming--;
         const left = (this.pendingByHost.get(address.host) ?? 1) - 1;
         if (left > 0) this.pendingByHost.set(address.host, left);
@@ -254,7 +264,12 @@ export class MseTransport implements Transport {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       raw.onClose((error) =>
-        settle(new MseError('MSE_CLOSED', 'peer closed mid-handshake', { cause: error })),
+        // Our own destroy reason (close(), a timeout) comes back here: keep its code.
+        settle(
+          error instanceof MseError
+            ? error
+            : new MseError('MSE_CLOSED', 'peer closed mid-handshake', { cause: error }),
+        ),
       );
       raw.onData(feed);
       start();

@@ -204,6 +204,24 @@ function encryptedSession(policy: MseTransportOptions['policy']): {
   return { session, transport };
 }
 
+test('close() ends handshakes in progress: a stalled incoming one and a stalled dial', async () => {
+  const srv = mse('prefer', { handshakeTimeoutMs: 60_000 });
+  const listener = await srv.listen(() => {});
+  const silent = await new TcpTransport().dial({ host: '127.0.0.1', port: listener.port });
+  const silentClosed = new Promise<void>((resolve) => silent.onClose(() => resolve()));
+  const mute = new TcpTransport({ host: '127.0.0.1' });
+  const muteListener = await mute.listen(() => {});
+  const cli = mse('require', { handshakeTimeoutMs: 60_000 });
+  const dialing = cli.dial({ host: '127.0.0.1', port: muteListener.port }, { infoHash: INFO_HASH });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await Promise.all([srv.close(), cli.close()]);
+  await silentClosed;
+  await assert.rejects(dialing, { code: 'MSE_ABORTED' });
+  assert.ok(Date.now() - started < 5000, 'not after the 60 s deadline');
+  await mute.close();
+});
+
 describe('two Sessions over MseTransport', () => {
   test('require ↔ require: a torrent transfers encrypted and the bytes match', async (t) => {
     const { seedDir, torrent } = seedData('require');
