@@ -14,7 +14,13 @@ import { clientName } from '../wire/handshake.js';
 import { type Message, MsgId } from '../wire/messages.js';
 import { Downloader } from './downloader.js';
 import { type SessionWarning, warning } from './events.js';
-import { filePieceRanges, filePriorities } from './file-priorities.js';
+import {
+  expandUserPriorities,
+  filePieceRanges,
+  filePriorities,
+  fileStatuses,
+  userFileIndices,
+} from './file-priorities.js';
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
@@ -201,29 +207,7 @@ export class Torrent {
 
   /** Per file: how much of it is verified. */
   files(): FileStatus[] {
-    const have = this.picker.haveBitfield();
-    const pl = this.metainfo.pieceLengthBytes;
-    return this.userFiles().map((i, index) => {
-      const f = this.metainfo.files[i]!;
-      let verified = 0;
-      if (f.lengthBytes > 0) {
-        const first = Math.floor(f.offsetBytes / pl);
-        const last = Math.floor((f.offsetBytes + f.lengthBytes - 1) / pl);
-        for (let p = first; p <= last; p++) {
-          if (!have.get(p)) continue;
-          const start = Math.max(f.offsetBytes, p * pl);
-          const end = Math.min(f.offsetBytes + f.lengthBytes, (p + 1) * pl);
-          verified += end - start;
-        }
-      }
-      return {
-        index,
-        path: f.path.join('/'),
-        lengthBytes: f.lengthBytes,
-        verifiedBytes: verified,
-        priority: this.torrentFilePriorities[i] ?? 0,
-      };
-    });
+    return fileStatuses(this.metainfo, this.picker.haveBitfield(), this.torrentFilePriorities);
   }
 
   private reportIncompleteSeed(): void {
@@ -280,8 +264,8 @@ export class Torrent {
     if (fileIndex < 0 || fileIndex >= priorities.length)
       throw new RangeError(`file ${fileIndex} does not exist (the torrent has ${priorities.length} files)`);
     priorities[fileIndex] = priority;
-    await this.deps.storage.setFilePriority(this.storageFileIndex(fileIndex), priority);
-    this.torrentFilePriorities = this.expandPriorities(priorities);
+    await this.deps.storage.setFilePriority(userFileIndices(this.metainfo)[fileIndex]!, priority);
+    this.torrentFilePriorities = expandUserPriorities(this.metainfo, priorities);
     this.picker.setFilePriorities(this.torrentFilePriorities);
     this.wantedBytes = this.computeWantedBytes();
     if (this.state === 'seeding' && !this.picker.isComplete()) this.state = 'downloading';
@@ -290,7 +274,7 @@ export class Torrent {
 
   /** Per-file priorities in `peerdrop info` order (padding files skipped). */
   filePriorities(): FilePriority[] {
-    return this.userFiles().map((i) => (this.torrentFilePriorities[i] ?? 0) as FilePriority);
+    return userFileIndices(this.metainfo).map((i) => (this.torrentFilePriorities[i] ?? 0) as FilePriority);
   }
 
   /** Per-torrent limits in bytes/s (Infinity: unlimited). */
@@ -568,24 +552,6 @@ export class Torrent {
   private pieceLength(piece: number): number {
     const m = this.metainfo;
     return Math.min(m.pieceLengthBytes, m.storageLengthBytes - piece * m.pieceLengthBytes);
-  }
-
-  /** Indices in the torrent's file list of the files users see (padding skipped). */
-  private userFiles(): number[] {
-    const out: number[] = [];
-    for (const [i, f] of this.metainfo.files.entries()) if (!f.attributes.isPadding) out.push(i);
-    return out;
-  }
-
-  private storageFileIndex(userIndex: number): number {
-    return this.userFiles()[userIndex]!;
-  }
-
-  /** User-order priorities to one per torrent file (padding files get 0). */
-  private expandPriorities(priorities: readonly FilePriority[]): FilePriority[] {
-    const out: FilePriority[] = this.metainfo.files.map(() => 0);
-    for (const [k, i] of this.userFiles().entries()) out[i] = priorities[k] ?? 0;
-    return out;
   }
 
   private computeWantedBytes(): number {
