@@ -139,15 +139,16 @@ export class Lookup {
     let open = 0; // live candidates with ids seen so far: the frontier is the first k
     let isWaiting = false;
     for (const c of this.candidates) {
-      if (c.state === 'failed') continue;
+      // A node past its soft timeout leaves the frontier (its answer still counts if it
+      // comes while the lookup runs), so one lost datagram costs 1 s, not the hard timeout.
+      if (c.state === 'failed' || c.state === 'slow') continue;
       if (c.id !== null) open++;
       if (c.state === 'new' && this.inFlight < this.alpha && this.stats.queries < this.maxQueries)
         this.ask(c);
-      if (c.state === 'inflight' || c.state === 'slow') isWaiting = true;
+      if (c.state === 'inflight') isWaiting = true;
       if (open >= this.k) break;
     }
-    // Slow nodes outside the frontier are not waited for; answers in flight anywhere are
-    // (they may bring closer nodes).
+    // Answers in flight anywhere are waited for (they may bring closer nodes).
     if (this.inFlight > 0 || isWaiting) return;
     this.finish();
   }
