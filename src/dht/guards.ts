@@ -89,3 +89,63 @@ export class ExternalAddressVotes {
     else this.counts.set(address, n);
   }
 }
+
+/** Datagrams that fail to decode before an address is ignored for `BAN_MS`. */
+const GARBAGE_STRIKES = 3;
+const BAN_MS = 10 * 60_000;
+const MAX_BANNED = 4096;
+const MAX_VERIFIED = 8192;
+
+/**
+ * What a node remembers about addresses, bounded: which answered our queries (verified: they
+ * receive at their source address, so answers to them need no amplification limit), which sent
+ * garbage (strikes), and which are ignored for a while (banned).
+ */
+export class AddressRecords {
+  private readonly verified = new Map<string, number>();
+  private readonly strikes = new Map<string, number>();
+  private readonly banned = new Map<string, number>();
+
+  constructor(
+    private readonly clock: Clock,
+    /** Ban by IP (true) or by IP and port (loopback networks, where everyone is 127.0.0.1). */
+    private readonly isByIp: boolean,
+  ) {}
+
+  markVerified(a: PeerAddress): void {
+    const key = `${a.host}|${a.port}`;
+    this.verified.delete(key);
+    this.verified.set(key, this.clock.now());
+    if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+  }
+
+  isVerified(a: PeerAddress): boolean {
+    return this.verified.has(`${a.host}|${a.port}`);
+  }
+
+  /** Count a garbage datagram; true when this one got the address banned. */
+  strike(a: PeerAddress): boolean {
+    const key = this.banKey(a);
+    const n = (this.strikes.get(key) ?? 0) + 1;
+    this.strikes.set(key, n);
+    if (this.strikes.size > MAX_BANNED) this.strikes.clear();
+    if (n < GARBAGE_STRIKES) return false;
+    if (this.banned.size >= MAX_BANNED) this.banned.delete(this.banned.keys().next().value!);
+    this.banned.set(key, this.clock.now() + BAN_MS);
+    return true;
+  }
+
+  isBanned(a: PeerAddress): boolean {
+    const key = this.banKey(a);
+    const until = this.banned.get(key);
+    if (until === undefined) return false;
+    if (until > this.clock.now()) return true;
+    this.banned.delete(key);
+    this.strikes.delete(key);
+    return false;
+  }
+
+  private banKey(a: PeerAddress): string {
+    return this.isByIp ? a.host : `${a.host}|${a.port}`;
+  }
+}

@@ -17,7 +17,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type { CancelTimer, Scheduler } from '../util/clock.js';
 import type { PeerAddress } from '../util/ip.js';
 import { iterate } from './async-queue.js';
-import { ExternalAddressVotes, QueryRateLimiter } from './guards.js';
+import { AddressRecords, ExternalAddressVotes, QueryRateLimiter } from './guards.js';
 import { getItem, type OpsHost, putImmutable, putMutable, writeTo } from './item-ops.js';
 import { type DhtItem, type ItemKeyPair, ItemStore } from './items.js';
 import {
@@ -51,15 +51,10 @@ const REFRESH_IDLE_MS = 15 * 60_000;
 const STORE_EXPIRE_MS = 60_000;
 const PERSIST_MS = 5 * 60_000;
 const REBOOTSTRAP_MS = 60_000;
-/** Datagrams that fail to decode before an address is ignored for `BAN_MS`. */
-const GARBAGE_STRIKES = 3;
-const BAN_MS = 10 * 60_000;
-const MAX_BANNED = 4096;
 const MAX_CONTACT_PINGS = 8;
 const MAX_PING_QUEUE = 64;
 /** Prefix lengths refreshed after the join (the far ones; nearer ones fill from the own-id lookup). */
 const JOIN_REFRESH_DEPTH = 3;
-const MAX_VERIFIED = 8192;
 
 export interface DhtNodeOptions {
   readonly scheduler: Scheduler;
@@ -150,9 +145,7 @@ export class DhtNode {
   private readonly limiter: QueryRateLimiter;
   private readonly votes = new ExternalAddressVotes();
   private readonly randomBytes: (n: number) => Uint8Array;
-  private readonly verified = new Map<string, number>();
-  private readonly strikes = new Map<string, number>();
-  private readonly banned = new Map<string, number>();
+  private readonly records: AddressRecords;
   private readonly savedContacts: NodeContact[];
   private readonly counters: Counters = {
     queriesReceived: 0,
@@ -203,6 +196,7 @@ export class DhtNode {
       firstTransaction: (first[0]! << 8) | first[1]!,
     });
     this.tokens = new TokenSecrets(this.randomBytes);
+    this.records = new AddressRecords(options.scheduler, options.restrictIps ?? true);
     this.peerStore = new PeerStore(options.scheduler, options.peerStore ?? DEFAULT_PEER_STORE_LIMITS);
     this.itemStore = new ItemStore(options.scheduler, options.maxItems ?? 1000);
     const perIpKey = (options.restrictIps ?? true) ? 'ip' : 'address';
@@ -337,11 +331,7 @@ export class DhtNode {
       this.dropLiar(from);
       this.rpc.failPendingTo(from);
     }
-    const key = this.banKey(from);
-    const n = (this.strikes.get(key) ?? 0) + 1;
-    this.strikes.set(key, n);
-    if (this.strikes.size > MAX_BANNED) this.strikes.clear();
-    if (n >= GARBAGE_STRIKES) this.ban(from);
+    if (this.records.strike(from)) this.dropLiar(from);
   }
 
   private onQuery(message: Extract<KrpcMessage, { y: 'q' }>, size: number, from: PeerAddress): void {
@@ -435,8 +425,7 @@ export class DhtNode {
 
   private isVerified(a: PeerAddress): boolean {
     return (
-      this.verified.has(addressKey(a)) ||
-      this.tables.get(familyOf(a.host))?.find(a.host, a.port) !== undefined
+      this.records.isVerified(a) || this.tables.get(familyOf(a.host))?.find(a.host, a.port) !== undefined
     );
   }
 
@@ -451,10 +440,7 @@ export class DhtNode {
       return;
     }
     if (outcome.kind === 'error') return;
-    const key = addressKey(to);
-    this.verified.delete(key);
-    this.verified.set(key, this.options.scheduler.now());
-    if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    this.records.markVerified(to);
     const before = table.size;
     const result = table.heardResponse({ id: outcome.response.id, host: to.host, port: to.port });
     if (result === 'refused' && table.size < before) this.counters.liarsDropped++;
@@ -493,23 +479,8 @@ export class DhtNode {
     if (this.tables.get(familyOf(from.host))?.remove(from)) this.counters.liarsDropped++;
   }
 
-  private banKey(a: PeerAddress): string {
-    return (this.options.restrictIps ?? true) ? a.host : addressKey(a);
-  }
-
-  private ban(a: PeerAddress): void {
-    if (this.banned.size >= MAX_BANNED) this.banned.delete(this.banned.keys().next().value!);
-    this.banned.set(this.banKey(a), this.options.scheduler.now() + BAN_MS);
-    this.dropLiar(a);
-  }
-
   private isBanned(a: PeerAddress): boolean {
-    const until = this.banned.get(this.banKey(a));
-    if (until === undefined) return false;
-    if (until > this.options.scheduler.now()) return true;
-    this.banned.delete(this.banKey(a));
-    this.strikes.delete(this.banKey(a));
-    return false;
+    return this.records.isBanned(a);
   }
 
   // -------------------------------------------------------------------------------------------
