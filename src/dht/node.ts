@@ -82,6 +82,8 @@ export interface DhtNodeOptions {
   readonly version?: Uint8Array;
   readonly alpha?: number;
   readonly softTimeoutMs?: number;
+  /** libtorrent's larger first buckets (default true; off for a plain Kademlia baseline). */
+  readonly extendedTable?: boolean;
   readonly hardTimeoutMs?: number;
   /** Incoming queries per second per IP, and the burst (default 20 and 40). */
   readonly queriesPerSecondPerIp?: number;
@@ -472,6 +474,7 @@ export class DhtNode {
       ownId: id,
       clock: this.options.scheduler,
       restrictIps: this.options.restrictIps ?? true,
+      extended: this.options.extendedTable ?? true,
     });
   }
 
