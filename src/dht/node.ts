@@ -51,6 +51,8 @@ const REFRESH_IDLE_MS = 15 * 60_000;
 const STORE_EXPIRE_MS = 60_000;
 const PERSIST_MS = 5 * 60_000;
 const REBOOTSTRAP_MS = 60_000;
+/** An empty table (the join failed) retries sooner. */
+const EMPTY_REBOOTSTRAP_MS = 10_000;
 const MAX_CONTACT_PINGS = 8;
 const MAX_PING_QUEUE = 64;
 /** Prefix lengths refreshed after the join (the far ones; nearer ones fill from the own-id lookup). */
@@ -512,10 +514,13 @@ export class DhtNode {
     const families = [...this.tables.keys()];
     for (const family of families) {
       const table = this.tables.get(family)!;
-      const familySeeds = seeds.filter((s) => familyOf(s.host) === family);
       const saved = this.savedContacts.filter((c) => familyOf(c.host) === family);
       const start = table.closest(target, 16);
       const startNodes = start.length >= 8 ? start : [...start, ...saved];
+      // With nothing to start from (the join's datagrams were lost, every node went away),
+      // a lookup starts from the bootstrap nodes rather than ending empty.
+      const allSeeds = startNodes.length > 0 || seeds.length > 0 ? seeds : (this.options.bootstrap ?? []);
+      const familySeeds = allSeeds.filter((s) => familyOf(s.host) === family);
       if (startNodes.length === 0 && familySeeds.length === 0) continue;
       remaining++;
       const l = new Lookup({
@@ -711,7 +716,9 @@ export class DhtNode {
       }
     }
     const now = this.options.scheduler.now();
-    if (this.tableSize() < 8 && now - this.lastBootstrapMs >= REBOOTSTRAP_MS) this.bootstrap();
+    const size = this.tableSize();
+    const wait = size === 0 ? EMPTY_REBOOTSTRAP_MS : REBOOTSTRAP_MS;
+    if (size < 8 && now - this.lastBootstrapMs >= wait) this.bootstrap();
     this.refreshOneBucket();
   }
 
