@@ -17,6 +17,8 @@ export interface PeerChannel {
   readonly isIncoming: boolean;
   /** BEP 6 negotiated. */
   readonly isFast: boolean;
+  /** BEP 5: the peer's handshake set the DHT bit (it accepts a `port` message). */
+  readonly supportsDht?: boolean;
   /** The peer's BEP 10 handshake, once received. */
   readonly peerExtended: ExtendedHandshake | null;
   /** Choke and interest, both ways, as the protocol tracks them (changed only by the methods below). */

@@ -117,6 +117,9 @@ export class PeerConnection implements PeerChannel {
   get isFast(): boolean {
     return this.protocol.isFast;
   }
+  get supportsDht(): boolean {
+    return this.protocol.peerHandshake?.features.dht ?? false;
+  }
   get supportsExtensions(): boolean {
     return this.protocol.isExtended;
   }

@@ -235,6 +235,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       ...(this.options.chokerSettings ? { chokerSettings: this.options.chokerSettings } : {}),
       selfAddresses: () => this.selfAddresses(),
       listenPort: () => this.port,
+      dhtPort: () => (this.udpDht && this.mux ? this.mux.port : undefined),
       dial: (s, address) => this.dial(s, address),
       remove: (s) => this.remove(s.key),
       openStorage: (m, o, onProgress) =>
@@ -311,7 +312,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     return {
       clock: this.scheduler,
       localPeerId: this.peerId,
-      features: FEATURES,
+      // BEP 5: the reserved DHT bit says we accept (and send) `port` messages.
+      features: this.udpDht ? { ...FEATURES, dht: true } : FEATURES,
       ticker: this.ticker,
       extendedHandshake: () => {
         const slot = holder ? this.slotFor(holder) : undefined;

@@ -42,6 +42,8 @@ export interface SlotDeps {
   readonly chokerSettings?: Partial<ChokerSettings>;
   selfAddresses(): PeerAddress[];
   listenPort(): number;
+  /** The DHT node's UDP port when the session runs one. */
+  dhtPort(): number | undefined;
   /** Open a connection to `address` for this slot; the session calls `onHandshake` or `onConnectionClosed`. */
   dial(slot: TorrentSlot, address: PeerAddress): void;
   /** Stop the slot and forget it (the handle's `remove`). */
@@ -305,6 +307,7 @@ export class TorrentSlot {
         globalDownload: this.deps.globalDownload,
         globalUpload: this.deps.globalUpload,
         listenPort: this.deps.listenPort(),
+        ...(this.deps.dhtPort() === undefined ? {} : { dhtPort: this.deps.dhtPort()! }),
         listener: this.torrentListener(),
         ...(this.deps.chokerSettings ? { chokerSettings: this.deps.chokerSettings } : {}),
       },

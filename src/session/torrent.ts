@@ -73,6 +73,8 @@ export interface TorrentDeps {
   readonly globalDownload: TokenBucket;
   readonly globalUpload: TokenBucket;
   readonly listenPort: number;
+  /** Our DHT node's UDP port, told to peers that run one (BEP 5 `port`); absent without a DHT. */
+  readonly dhtPort?: number;
   readonly listener: TorrentListener;
   readonly chokerSettings?: Partial<ChokerSettings>;
   /** Memory for assembling pieces before hashing (default 64 MiB). */
@@ -320,6 +322,8 @@ export class Torrent {
     });
     link.extended = channel.peerExtended;
     this.noteListenPort(link);
+    if (this.deps.dhtPort !== undefined && channel.supportsDht)
+      channel.sendMessage({ id: MsgId.Port, port: this.deps.dhtPort });
     this.listener.onPeer({ kind: 'connected', address: link.id, client: clientName(channel.peerId) });
     for (const m of replay) this.onMessage(link, m);
   }

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { magnetFromMetainfo, parseMetainfo } from '../../src/metainfo/index.js';
+import { magnetFromMetainfo, parseMetainfo, wireInfoHash } from '../../src/metainfo/index.js';
 import { Session } from '../../src/session/session.js';
+import { MsgId } from '../../src/wire/messages.js';
 import { runCli } from '../helpers/cli.js';
+import { HostilePeer } from '../helpers/hostile-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildTorrent, fixtureBytes } from '../helpers/torrent-fixtures.js';
 
@@ -99,6 +101,25 @@ test('--no-dht leaves the DHT out, and a bad --dht-bootstrap is refused', async 
   const bad = await runCli(['get', `magnet:?xt=urn:btih:${'cd'.repeat(20)}`, '--dht-bootstrap', '::1:6881']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--dht-bootstrap/);
+});
+
+test('BEP 5: a session running the DHT sets the reserved bit and tells DHT peers its UDP port', async () => {
+  const s = await dhtSession(null);
+  const data = fixtureBytes(32 * 1024, 13);
+  const dir = join(tmp.path, 'port-msg');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'q.bin'), data);
+  const torrent = buildTorrent([{ path: ['q.bin'], data }], { name: 'q.bin', single: true });
+  await s.add(torrent, { dir });
+  const peer = await HostilePeer.dial(s.port, {
+    infoHash: wireInfoHash(parseMetainfo(torrent)),
+    features: { extensions: false, fast: false, dht: true, v2: false },
+  });
+  await peer.waitUntil(() => peer.received.some((r) => r.message.id === MsgId.Port), 5_000);
+  assert.equal(peer.receivedHandshake?.features.dht, true, 'the DHT bit is set');
+  const port = peer.received.find((r) => r.message.id === MsgId.Port)?.message;
+  assert.deepEqual(port, { id: MsgId.Port, port: s.udp!.port });
+  peer.destroy();
 });
 
 test('private torrents never use the DHT', async () => {
