@@ -6,6 +6,7 @@
  * Prints one JSON line (with --json): nodes, lookups, successRate, medianHops, medianMs, p95Ms
  * (virtual), messagesPerLookup, wallMs, and the same figures for the baseline in `baseline`.
  */
+import type { DhtNodeOptions } from '../../src/dht/node.js';
 import { Testnet } from '../../src/dht/testnet.js';
 import { seededRandom } from '../../src/util/random.js';
 
@@ -26,19 +27,25 @@ export interface DhtSimFigures {
   readonly wallMs: number;
 }
 
+/** Plain Kademlia: α = 3, k = 8, no soft timeout (it equals the hard one), plain buckets. */
+export const BASELINE: Partial<DhtNodeOptions> = { alpha: 3, softTimeoutMs: 4000, extendedTable: false };
+
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0;
 }
 
 /** One network, one configuration: join, announce, churn, then timed lookups. */
-export async function simulate(o: DhtSimOptions, isBaseline: boolean): Promise<DhtSimFigures> {
+export async function simulate(
+  o: DhtSimOptions,
+  nodeOptions: Partial<DhtNodeOptions>,
+): Promise<DhtSimFigures> {
   const started = performance.now();
   const net = await Testnet.create({
     size: o.nodes,
     seed: o.seed,
     loss: o.loss,
-    nodeOptions: isBaseline ? { alpha: 3, softTimeoutMs: 4000, extendedTable: false } : {},
+    nodeOptions,
   });
   const rng = seededRandom(o.seed + 1);
   const swarms = Array.from({ length: Math.max(1, Math.ceil(o.lookups / 5)) }, (_, i) => ({
@@ -96,8 +103,8 @@ export async function simulate(o: DhtSimOptions, isBaseline: boolean): Promise<D
 }
 
 export async function runDhtSim(o: DhtSimOptions): Promise<Record<string, unknown>> {
-  const ours = await simulate(o, false);
-  const baseline = await simulate(o, true);
+  const ours = await simulate(o, {});
+  const baseline = await simulate(o, BASELINE);
   return { nodes: o.nodes, lookups: o.lookups, loss: o.loss, churn: o.churn, ...ours, baseline };
 }
 
