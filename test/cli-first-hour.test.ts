@@ -107,6 +107,53 @@ describe('the CLI says what is happening', () => {
   });
 });
 
+test('a hostile tracker’s failure reason reaches the terminal without control sequences', async () => {
+  const { createServer } = await import('node:http');
+  // A bencoded failure whose text would retitle the window, clear the screen and flip the text.
+  const reason = 'ok\x1b]0;pwned\x07\x1b[2J\u202egnp.exe\x9b31m';
+  const body = Buffer.concat([
+    Buffer.from(`d14:failure reason${Buffer.byteLength(reason)}:`),
+    Buffer.from(reason),
+    Buffer.from('e'),
+  ]);
+  const server = createServer((_req, res) => res.end(body));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const data = fixtureBytes(32 * 1024, 5);
+    const torrent = join(tmp.path, 'hostile-tracker.torrent');
+    writeFileSync(
+      torrent,
+      buildTorrent([{ path: ['h.bin'], data }], {
+        name: 'h.bin',
+        single: true,
+        outer: { announce: `http://127.0.0.1:${port}/announce` },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [CLI_PATH, 'get', torrent, '--dir', join(tmp.path, 'h'), '--host', '127.0.0.1', '--no-dht'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const deadline = Date.now() + 10_000;
+    while (!err.includes('warning:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    assert.match(err, /tracker .*ok/, err);
+    assert.doesNotMatch(
+      err,
+      /[\x07\x1b\x9b\u202e]/,
+      'no control or bidi character from the tracker was printed',
+    );
+    assert.doesNotMatch(err, /pwned/, 'an OSC sequence is removed whole, payload included');
+  } finally {
+    server.close();
+  }
+});
+
 test('share prints on stdout a magnet link with our address as a peer hint', async () => {
   const file = join(tmp.path, 'shared.txt');
   writeFileSync(file, 'hello from peerdrop\n');

@@ -1,4 +1,5 @@
 import { PeerdropError } from '../util/errors.js';
+import { escapeJsonForTerminal } from '../util/terminal-text.js';
 
 /**
  * A failure the user can act on: printed as one line on stderr (no stack trace), with the
@@ -25,7 +26,9 @@ export function printJson(value: unknown): void {
 
 /** One compact JSON object per line (for `--json` event streams). */
 export function printJsonLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, jsonReplacer)}\n`);
+  // Values may come from peers, trackers or an index: terminal controls are escaped as \uXXXX
+  // (the JSON value is unchanged), so piping --json to a terminal is safe too.
+  process.stdout.write(`${escapeJsonForTerminal(JSON.stringify(value, jsonReplacer))}\n`);
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {

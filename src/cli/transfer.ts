@@ -1,6 +1,7 @@
 import type { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 import { formatBytes, printJsonLine, usageError } from './output.js';
 
 /**
@@ -146,14 +147,14 @@ export function followTransfer(
       // A dial that failed before the handshake: say so for the peers the user typed.
       if (p.kind === 'disconnected' && manual.has(p.address) && !reported.has(p.address)) {
         reported.add(p.address);
-        const message = `could not connect to ${p.address}: ${p.reason ?? 'unknown reason'}`;
+        const message = `could not connect to ${p.address}: ${sanitizeForTerminal(p.reason ?? 'unknown reason')}`;
         if (out.isJson) printJsonLine({ event: 'warning', code: 'PEER_UNREACHABLE', message });
         else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${message}\n`);
       }
     });
     handle.on('warning', (w) => {
       if (out.isJson) printJsonLine({ event: 'warning', code: w.code, message: w.message });
-      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${w.message}\n`);
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${sanitizeForTerminal(w.message)}\n`);
     });
     handle.on('metadata', (m) => {
       if (out.isJson) printJsonLine({ event: 'metadata', name: m.name, totalLength: m.totalLengthBytes });
@@ -165,7 +166,7 @@ export function followTransfer(
           message: err.message,
           code: (err as { code?: string }).code ?? null,
         });
-      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}peerdrop: ${err.message}\n`);
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}peerdrop: ${sanitizeForTerminal(err.message)}\n`);
       void finish(1);
     });
     handle.done().then(
@@ -173,7 +174,9 @@ export function followTransfer(
         const s = handle.status();
         if (out.isJson) printJsonLine({ event: 'done', ...s });
         else
-          process.stderr.write(`${isTty ? '\r\x1b[K' : ''}done: ${s.name} (${formatBytes(s.wantedBytes)})\n`);
+          process.stderr.write(
+            `${isTty ? '\r\x1b[K' : ''}done: ${sanitizeForTerminal(s.name)} (${formatBytes(s.wantedBytes)})\n`,
+          );
         if (!out.keepSeeding) void finish(0);
         else if (!out.isJson) process.stderr.write('seeding; press Ctrl-C to stop\n');
       },

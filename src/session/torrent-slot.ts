@@ -222,9 +222,15 @@ export class TorrentSlot {
 
   private async startPhase(): Promise<void> {
     this.sources = this.makeSources();
-    for (const s of this.sources) s.start();
-    if (this.metainfo) await this.startTorrent(this.metainfo);
-    else this.startMagnetPhase();
+    if (this.metainfo) {
+      // Announce once the data is checked (as libtorrent does): `left` is then true, and
+      // whoever awaits `add()` is listening before the first tracker answer arrives.
+      await this.startTorrent(this.metainfo);
+      if (this.isActive) for (const s of this.sources) s.start();
+    } else {
+      for (const s of this.sources) s.start();
+      this.startMagnetPhase();
+    }
   }
 
   private async stopPhase(reason: string): Promise<void> {
@@ -327,7 +333,7 @@ export class TorrentSlot {
 
   private torrentListener(): TorrentListener {
     return {
-      onProgress: (s) => this.emit('progress', s),
+      onProgress: () => this.emit('progress', this.status()),
       onPiece: (p) => this.emit('piece', p),
       onDone: () => {
         for (const s of this.sources) s.completed();

@@ -53,8 +53,10 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\
 
 /** Pretty JSON with every terminal-unsafe character escaped (the value is unchanged). */
 export function jsonForTerminal(value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
-  return JSON.stringify(value, replacer as never, 2).replace(
-    JSON_UNSAFE,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return escapeJsonForTerminal(JSON.stringify(value, replacer as never, 2));
+}
+
+/** Escape, as `\\uXXXX`, the characters of JSON text a terminal would act on (the value is unchanged). */
+export function escapeJsonForTerminal(json: string): string {
+  return json.replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
