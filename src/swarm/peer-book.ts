@@ -230,12 +230,12 @@ export class PeerBook {
    */
   linkListenAddress(incoming: PeerAddress, listenPort: number, nowMs: number): void {
     const rec = this.peers.get(peerKey(incoming));
-    if (!rec || rec.state !== 'connected' || rec.listenAlias !== undefined) return;
+    if (rec?.state !== 'connected' || rec.listenAlias !== undefined) return;
     const listen = { host: incoming.host, port: listenPort };
     const key = peerKey(listen);
     if (key === rec.key || !this.add(listen, 'listen', nowMs)) return;
     const alias = this.peers.get(key);
-    if (!alias || alias.state !== 'idle') return; // we are dialling or connected to it already
+    if (alias?.state !== 'idle') return; // we are dialling or connected to it already
     alias.state = 'connected';
     alias.isAlias = true;
     rec.listenAlias = key;
