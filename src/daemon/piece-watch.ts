@@ -4,6 +4,8 @@
  * the public API), so the daemon records them here; pieces verified before this process
  * started are checked by the streamer itself against the piece hash (stream.ts).
  */
+import { systemScheduler } from '../util/clock.js';
+
 export class PieceWatch {
   private readonly known = new Map<string, Set<number>>();
   private readonly waiters = new Map<string, Map<number, Set<() => void>>>();
@@ -47,14 +49,14 @@ export class PieceWatch {
         byPiece.set(piece, set);
       }
       const finish = (ok: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         signal?.removeEventListener('abort', onAbort);
         set.delete(wake);
         resolve(ok);
       };
       const wake = () => finish(this.isVerified(key, piece));
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const cancelTimer = systemScheduler.setTimer(timeoutMs, () => finish(false));
       set.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });

@@ -4,6 +4,7 @@
  * timer serves every client; statuses are built only while someone listens.
  */
 import type { FastifyInstance } from 'fastify';
+import { type CancelTimer, systemScheduler } from '../util/clock.js';
 import type { TorrentView } from './daemon.js';
 import { type RouteContext, SECURITY_HEADERS, sendError } from './http-common.js';
 
@@ -17,7 +18,7 @@ type Writer = (event: string, data: unknown) => void;
 export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
   const clients = new Set<{ write: Writer; heartbeat: () => void }>();
   let last = new Map<string, string>();
-  let timer: NodeJS.Timeout | null = null;
+  let cancelTick: CancelTimer | null = null;
   let ticks = 0;
 
   const tick = () => {
@@ -45,8 +46,8 @@ export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
   app.addHook('onClose', async () => {
     offAdded();
     offRemoved();
-    if (timer) clearInterval(timer);
-    timer = null;
+    cancelTick?.();
+    cancelTick = null;
   });
 
   app.get(
@@ -73,12 +74,13 @@ export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
       };
       clients.add(client);
       client.write('torrents', { torrents: ctx.daemon.list() });
-      timer ??= setInterval(tick, TICK_MS);
+      // The daemon's timers go through the scheduler, as the engine's do.
+      cancelTick ??= systemScheduler.setInterval(TICK_MS, tick);
       request.raw.on('close', () => {
         clients.delete(client);
-        if (clients.size === 0 && timer) {
-          clearInterval(timer);
-          timer = null;
+        if (clients.size === 0 && cancelTick) {
+          cancelTick();
+          cancelTick = null;
         }
       });
     },

@@ -17,6 +17,7 @@
  */
 import { TcpTransport } from '../net/tcp.js';
 import type { Connection, DialRequest, Listener, Transport, TransportAddress } from '../net/transport.js';
+import { systemScheduler } from '../util/clock.js';
 import { MseError, type MseErrorCode } from './errors.js';
 import {
   CRYPTO_PLAINTEXT,
@@ -230,7 +231,7 @@ export class MseTransport implements Transport {
       const settle = (err: MseError | null, result?: MseResult) => {
         if (isSettled) return;
         isSettled = true;
-        clearTimeout(timer);
+        cancelTimer();
         signal?.removeEventListener('abort', onAbort);
         if (err) {
           raw.destroy(err);
@@ -242,14 +243,14 @@ export class MseTransport implements Transport {
       };
       const onAbort = () => settle(new MseError('MSE_ABORTED', 'MSE handshake aborted'));
       // The core holds the deadline (time comes in as arguments); this timer only asks it.
-      const timer = setTimeout(() => {
+      const cancelTimer = systemScheduler.setTimer(this.timeoutMs, () => {
         try {
           handshake.checkDeadline(this.now());
         } catch (err) {
           return settle(asMseError(err));
         }
         settle(new MseError('MSE_TIMEOUT', 'MSE handshake timed out')); // a timer that fired early
-      }, this.timeoutMs);
+      });
       const feed = (chunk: Uint8Array) => {
         if (isSettled) return;
         try {
@@ -336,14 +337,13 @@ function sniffFirstBytes(
     const finish = (err: MseError | null, kind: 'plaintext' | 'mse' = 'mse') => {
       if (isDone) return;
       isDone = true;
-      clearTimeout(timer);
+      cancelTimer();
       if (!err) return resolve({ kind, first });
       raw.destroy(err);
       reject(err);
     };
-    const timer = setTimeout(
-      () => finish(new MseError('MSE_TIMEOUT', 'no handshake within the timeout')),
-      timeoutMs,
+    const cancelTimer = systemScheduler.setTimer(timeoutMs, () =>
+      finish(new MseError('MSE_TIMEOUT', 'no handshake within the timeout')),
     );
     raw.onClose(() => finish(new MseError('MSE_CLOSED', 'closed before the handshake')));
     raw.onData((chunk) => {
