@@ -1,8 +1,7 @@
-import sqlite from 'node-sqlite3-wasm';
+import Database from 'better-sqlite3';
 import { PeerdropError } from '../util/errors.js';
 import type { DaemonStore, NewTorrentRecord, TorrentPatch, TorrentRecord, TorrentSource } from './store.js';
 
-type Database = InstanceType<typeof sqlite.Database>;
 type Row = Record<string, unknown>;
 
 const SCHEMA_VERSION = 1;
@@ -25,56 +24,71 @@ CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)
 `;
 
 /**
- * The daemon store on SQLite through node-sqlite3-wasm (the index server's library: no
- * native build). The default rollback journal with `synchronous = FULL` makes each committed
- * statement survive a `kill -9` (and a power loss); the daemon writes a few rows per user
- * action, so the cost does not matter.
+ * The daemon store on SQLite through better-sqlite3 (the index server's library). WAL lets
+ * `peerdrop list` read the file while another process writes it; `synchronous = FULL` makes
+ * each committed statement survive a `kill -9` and a power loss (with WAL, NORMAL would only
+ * survive the former); the daemon writes a few rows per user action, so the cost does not
+ * matter. Statements are prepared once (better-sqlite3 keeps them compiled) and reused.
  */
 export class SqliteDaemonStore implements DaemonStore {
-  private readonly db: Database;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    this.db = new sqlite.Database(file);
-    this.db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
-    const version = Number((this.db.get('PRAGMA user_version') as Row | null)?.user_version ?? 0);
+    this.db = new Database(file);
+    // A second process (the CLI while the daemon writes) waits for the lock instead of failing.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    const version = Number(this.db.pragma('user_version', { simple: true }) ?? 0);
     if (version > SCHEMA_VERSION)
       throw new PeerdropError(
         'DAEMON_STORE_VERSION',
         `${file} was written by a newer peerdrop (schema ${version}); refusing to open it`,
       );
     this.db.exec(SCHEMA);
-    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** A prepared statement, compiled on first use (the SQL texts are a fixed, small set). */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
   }
 
   listTorrents(): TorrentRecord[] {
-    return (this.db.all('SELECT * FROM torrents ORDER BY id') as Row[]).map(toRecord);
+    return (this.stmt('SELECT * FROM torrents ORDER BY id').all() as Row[]).map(toRecord);
   }
 
   getTorrent(infoHash: string): TorrentRecord | null {
-    const row = this.db.get('SELECT * FROM torrents WHERE info_hash = ?', [infoHash]) as Row | null;
+    const row = this.stmt('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
     return row ? toRecord(row) : null;
   }
 
   insertTorrent(r: NewTorrentRecord): TorrentRecord {
     const existing = this.getTorrent(r.infoHash);
     if (existing) return existing;
-    this.db.run(
+    this.stmt(
       `INSERT INTO torrents (info_hash, source_kind, torrent, magnet, download_dir, state, added_at_ms,
          labels, file_priorities, limits, seed_goals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        r.infoHash,
-        r.source.kind,
-        r.source.kind === 'torrent' ? r.source.bytes : null,
-        r.source.kind === 'magnet' ? r.source.uri : r.magnet,
-        r.downloadDir,
-        r.state,
-        r.addedAtMs,
-        JSON.stringify(r.labels),
-        r.filePriorities ? JSON.stringify(r.filePriorities) : null,
-        JSON.stringify(r.limits),
-        JSON.stringify(r.seedGoals),
-      ],
-    );
+    ).run([
+      r.infoHash,
+      r.source.kind,
+      r.source.kind === 'torrent' ? Buffer.from(r.source.bytes) : null,
+      r.source.kind === 'magnet' ? r.source.uri : r.magnet,
+      r.downloadDir,
+      r.state,
+      r.addedAtMs,
+      JSON.stringify(r.labels),
+      r.filePriorities ? JSON.stringify(r.filePriorities) : null,
+      JSON.stringify(r.limits),
+      JSON.stringify(r.seedGoals),
+    ]);
     return this.getTorrent(r.infoHash)!;
   }
 
@@ -87,7 +101,7 @@ export class SqliteDaemonStore implements DaemonStore {
     };
     if (patch.source) {
       set('source_kind', patch.source.kind);
-      if (patch.source.kind === 'torrent') set('torrent', patch.source.bytes);
+      if (patch.source.kind === 'torrent') set('torrent', Buffer.from(patch.source.bytes));
     }
     if (patch.state) set('state', patch.state);
     if (patch.labels) set('labels', JSON.stringify(patch.labels));
@@ -96,17 +110,17 @@ export class SqliteDaemonStore implements DaemonStore {
     if (patch.limits) set('limits', JSON.stringify(patch.limits));
     if (patch.seedGoals) set('seed_goals', JSON.stringify(patch.seedGoals));
     if (sets.length > 0)
-      this.db.run(`UPDATE torrents SET ${sets.join(', ')} WHERE info_hash = ?`, [...values, infoHash]);
+      this.stmt(`UPDATE torrents SET ${sets.join(', ')} WHERE info_hash = ?`).run(...values, infoHash);
     return this.getTorrent(infoHash);
   }
 
   deleteTorrent(infoHash: string): void {
-    this.db.run('DELETE FROM torrents WHERE info_hash = ?', [infoHash]);
+    this.stmt('DELETE FROM torrents WHERE info_hash = ?').run(infoHash);
   }
 
   getSettings(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const row of this.db.all('SELECT name, value FROM settings') as Row[])
+    for (const row of this.stmt('SELECT name, value FROM settings').all() as Row[])
       out[String(row.name)] = JSON.parse(String(row.value));
     return out;
   }
@@ -114,22 +128,16 @@ export class SqliteDaemonStore implements DaemonStore {
   setSettings(values: Readonly<Record<string, unknown>>): void {
     const entries = Object.entries(values);
     if (entries.length === 0) return;
-    this.db.exec('BEGIN');
-    try {
-      for (const [name, value] of entries)
-        this.db.run(
-          'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
-          [name, JSON.stringify(value)],
-        );
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    const upsert = this.stmt(
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+    );
+    this.db.transaction(() => {
+      for (const [name, value] of entries) upsert.run(name, JSON.stringify(value));
+    })();
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 }
 
