@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import sqlite from 'node-sqlite3-wasm';
+import Database from 'better-sqlite3';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { parseQuery } from './query.js';
 import { SqliteIndexStore } from './sqlite-store.js';
@@ -40,10 +40,10 @@ test('sqlite: a file of the first schema (one FTS table) is migrated and stays s
   );
   await a.close();
   // Turn it into a schema-1 file: no shards, the old FTS table, user_version 0.
-  const raw = new sqlite.Database(file);
-  for (const r of raw.all(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'entries_fts_[0-9]*'",
-  ))
+  const raw = new Database(file);
+  for (const r of raw
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'entries_fts_[0-9]*'")
+    .all() as { name: string }[])
     if (/^entries_fts_\d+$/.test(String(r.name))) raw.exec(`DROP TABLE ${String(r.name)}`);
   raw.exec(`CREATE VIRTUAL TABLE entries_fts USING fts5(title, description, tags, files, content='', contentless_delete=1);
     PRAGMA user_version = 0;`);
@@ -62,7 +62,7 @@ test('sqlite: a file of the first schema (one FTS table) is migrated and stays s
   );
 });
 
-test('sqlite: a statement that fails mid-write is dropped, so the next unrelated write succeeds', async (t) => {
+test('sqlite: a statement that fails mid-write leaves the store usable: the next unrelated write succeeds', async (t) => {
   const dir = tempDir();
   t.after(dir.cleanup);
   const file = `${dir.path}/index.db`;
@@ -72,7 +72,7 @@ test('sqlite: a statement that fails mid-write is dropped, so the next unrelated
   await a.close();
   // A trigger that aborts one particular UPDATE stands in for any failure inside a statement
   // (a constraint, a full disk): the store's cached UPDATE statement fails mid-step.
-  const raw = new sqlite.Database(file);
+  const raw = new Database(file);
   raw.exec(`CREATE TRIGGER refuse_boom BEFORE UPDATE ON entries WHEN NEW.title = 'boom'
     BEGIN SELECT RAISE(ABORT, 'boom refused'); END;`);
   raw.close();
