@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DhtNode } from '../dht/node.js';
 import { DhtPeerDiscovery } from '../dht/peer-discovery.js';
 import { startUdpDht, type UdpDht } from '../dht/udp-adapter.js';
+import { type LsdService, type LsdServiceOptions, startLsd } from '../discovery/lsd-service.js';
 import { parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { TcpTransport } from '../net/tcp.js';
@@ -23,6 +24,7 @@ import { generatePeerId } from '../wire/handshake.js';
 import { dhtPeerSourceFactory } from './dht-source.js';
 import { filePriorities } from './file-priorities.js';
 import { IncomingGate, type IncomingGateOptions } from './incoming-gate.js';
+import { lsdPeerSourceFactory } from './lsd-source.js';
 import { openTorrentStorage } from './open-storage.js';
 import { PeerConnection, PeerTicker } from './peer-connection.js';
 import type { PeerSourceFactory } from './peer-source.js';
@@ -64,6 +66,13 @@ export interface SessionOptions {
    * torrent. Off by default in the library (a node talks to the internet); the CLI turns it on.
    */
   readonly dht?: SessionDhtOptions | false;
+  /**
+   * BEP 14 local service discovery on the LAN's multicast groups, for every public torrent. Off by
+   * default in the library, like the DHT; the CLI turns it on.
+   */
+  readonly lsd?: SessionLsdOptions | false;
+  /** BEP 11 peer exchange with peers that support it (default on; never on private torrents). */
+  readonly pex?: boolean;
   /** Extra peer sources (DHT, LAN discovery…), each feeding every torrent's peer book. */
   readonly peerSources?: readonly PeerSourceFactory[];
   /** Dial timeout (default 10 s). */
@@ -82,6 +91,8 @@ export interface SessionDhtOptions {
   /** Allow several nodes per IP (loopback test networks). */
   readonly isLoopbackNetwork?: boolean;
 }
+
+export type SessionLsdOptions = Omit<LsdServiceOptions, 'scheduler' | 'randomBytes'>;
 
 export interface SessionEvents {
   [key: string]: (...args: never[]) => void;
@@ -111,6 +122,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private mux: UdpMux | null = null;
   private ownsMux = false;
   private udpDht: UdpDht | null = null;
+  private lsd: LsdService | null = null;
   private readonly transport: Transport;
   private readonly storage: StorageFactory;
   private readonly sourceFactories: PeerSourceFactory[];
@@ -182,6 +194,14 @@ export class Session extends TypedEmitter<SessionEvents> {
       this.ownsMux = this.mux !== null;
     }
     if (this.options.dht && this.mux) this.startDht(this.mux, this.options.dht);
+    if (this.options.lsd) {
+      this.lsd = await startLsd({
+        ...this.options.lsd,
+        scheduler: this.scheduler,
+        randomBytes: (n) => randomBytes(n),
+      });
+      this.sourceFactories.push(lsdPeerSourceFactory(this.lsd));
+    }
     this.cancelTick = this.scheduler.setInterval(TICK_MS, () => this.tick());
   }
 
@@ -236,6 +256,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       selfAddresses: () => this.selfAddresses(),
       listenPort: () => this.port,
       dhtPort: () => (this.udpDht && this.mux ? this.mux.port : undefined),
+      pex: this.options.pex !== false,
       dial: (s, address) => this.dial(s, address),
       remove: (s) => this.remove(s.key),
       openStorage: (m, o, onProgress) =>
@@ -293,6 +314,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.slots.clear();
     this.ticker.stop();
     this.udpDht?.close();
+    await this.lsd?.close();
     await this.transport.close();
     await this.trackerTransport?.close?.();
     if (this.ownsMux) await this.mux?.close();

@@ -20,7 +20,13 @@ export class TorrentExtensions {
     private readonly metainfo: Metainfo,
     private readonly listenPort: number,
     private readonly onPexPeers: (link: PeerLink, peers: readonly PeerAddress[]) => void,
+    /** False with `--no-pex`; private torrents (BEP 27) never exchange peers either way. */
+    private readonly pexEnabled = true,
   ) {}
+
+  private get usesPex(): boolean {
+    return this.pexEnabled && !this.metainfo.isPrivate;
+  }
 
   /** Fields of our BEP 10 handshake for this torrent (the wire layer adds `m` and `reqq`). */
   handshakeFields(remoteHost: string): {
@@ -40,7 +46,7 @@ export class TorrentExtensions {
   onExtension(link: PeerLink, name: string, payload: Uint8Array): void {
     try {
       if (name === 'ut_metadata') this.onMetadata(link, payload);
-      else if (name === 'ut_pex' && !this.metainfo.isPrivate) this.onPex(link, payload);
+      else if (name === 'ut_pex' && this.usesPex) this.onPex(link, payload);
     } catch (err) {
       link.channel.close(`bad extension message: ${errorMessage(err)}`);
     }
@@ -74,8 +80,7 @@ export class TorrentExtensions {
   /** Tell `link` about the other peers we are connected to (added/dropped since last time). */
   maybeSendPex(link: PeerLink, all: Iterable<PeerLink>, nowMs: number): void {
     const theirId = link.extensionId('ut_pex');
-    if (theirId === undefined || this.metainfo.isPrivate || nowMs - link.lastPexAtMs < PEX_INTERVAL_MS)
-      return;
+    if (theirId === undefined || !this.usesPex || nowMs - link.lastPexAtMs < PEX_INTERVAL_MS) return;
     link.lastPexAtMs = nowMs;
     const current = new Map<string, PeerAddress>();
     for (const other of all) {

@@ -44,6 +44,8 @@ export interface SlotDeps {
   listenPort(): number;
   /** The DHT node's UDP port when the session runs one. */
   dhtPort(): number | undefined;
+  /** BEP 11 peer exchange (`--no-pex` turns it off). */
+  readonly pex?: boolean;
   /** Open a connection to `address` for this slot; the session calls `onHandshake` or `onConnectionClosed`. */
   dial(slot: TorrentSlot, address: PeerAddress): void;
   /** Stop the slot and forget it (the handle's `remove`). */
@@ -252,6 +254,9 @@ export class TorrentSlot {
       onMetadata: (metainfo) => {
         this.metainfo = metainfo;
         this.emit('metadata', metainfo);
+        // BEP 27: the magnet did not say the torrent is private; now that we know, the DHT and
+        // LSD stop (the factories decline private torrents) and only its trackers remain.
+        if (metainfo.isPrivate) this.remakeSources();
         this.startTorrent(metainfo).catch((err: unknown) =>
           this.emit(
             'warning',
@@ -314,6 +319,7 @@ export class TorrentSlot {
         globalUpload: this.deps.globalUpload,
         listenPort: this.deps.listenPort(),
         ...(this.deps.dhtPort() === undefined ? {} : { dhtPort: this.deps.dhtPort()! }),
+        ...(this.deps.pex === false ? { pex: false } : {}),
         listener: this.torrentListener(),
         ...(this.deps.chokerSettings ? { chokerSettings: this.deps.chokerSettings } : {}),
       },
@@ -349,6 +355,13 @@ export class TorrentSlot {
       onListenPort: (connectedAs, port) =>
         this.peerBook.linkListenAddress(connectedAs, port, this.deps.scheduler.now()),
     };
+  }
+
+  private remakeSources(): void {
+    const old = this.sources;
+    this.sources = this.makeSources();
+    void Promise.allSettled(old.map((s) => s.stop()));
+    for (const s of this.sources) s.start();
   }
 
   private makeSources(): PeerSource[] {

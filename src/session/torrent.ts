@@ -75,6 +75,8 @@ export interface TorrentDeps {
   readonly listenPort: number;
   /** Our DHT node's UDP port, told to peers that run one (BEP 5 `port`); absent without a DHT. */
   readonly dhtPort?: number;
+  /** BEP 11 peer exchange; default on (private torrents never). */
+  readonly pex?: boolean;
   readonly listener: TorrentListener;
   readonly chokerSettings?: Partial<ChokerSettings>;
   /** Memory for assembling pieces before hashing (default 64 MiB). */
@@ -190,8 +192,11 @@ export class Torrent {
       onStorageError: (err) => this.fail(asStorageError(err)),
     });
     this.lastResumeSaveMs = clock.now();
-    this.extensions = new TorrentExtensions(metainfo, deps.listenPort, (_link, addresses) =>
-      this.listener.onPexPeers(addresses),
+    this.extensions = new TorrentExtensions(
+      metainfo,
+      deps.listenPort,
+      (_link, addresses) => this.listener.onPexPeers(addresses),
+      deps.pex !== false,
     );
   }
 
