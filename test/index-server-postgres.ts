@@ -25,7 +25,15 @@ export function postgresBinDir(): string | null {
   return last === undefined ? null : join(base, last, 'bin');
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+/** Server settings for benchmarks (tests keep the defaults). */
+export interface ThrowawayPostgresSettings {
+  readonly sharedBuffers?: string;
+  readonly workMem?: string;
+}
+
+export async function startThrowawayPostgres(
+  settings: ThrowawayPostgresSettings = {},
+): Promise<ThrowawayPostgres> {
   const bin = postgresBinDir();
   if (bin === null) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql)');
   const isRoot = process.getuid?.() === 0;
@@ -45,7 +53,9 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const port = await freePort();
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off${
+    settings.sharedBuffers ? ` -c shared_buffers=${settings.sharedBuffers}` : ''
+  }${settings.workMem ? ` -c work_mem=${settings.workMem}` : ''}`;
   run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', opts, 'start']);
   let stopped = false;
   return {

@@ -418,6 +418,11 @@ export class PostgresIndexStore implements IndexStore {
     };
   }
 
+  /** Fresh planner statistics (after a bulk load; autovacuum does this on a live server). */
+  async maintenance(): Promise<void> {
+    await this.pool.query('VACUUM ANALYZE entries');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

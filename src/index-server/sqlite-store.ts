@@ -102,31 +102,45 @@ export class SqliteIndexStore implements IndexStore {
     const rowid = own?.rowid;
     if (action === 'update' && rowid !== undefined) {
       this.d.unindexText(rowid);
-      this.d.stmt(UPDATE_ENTRY).run(...this.columns(e), e.seq, input.signature, nowMs, rowid);
+      this.d.stmt(UPDATE_ENTRY).run(...entryColumns(e), e.seq, input.signature, nowMs, rowid);
       this.d.indexText(rowid, e);
       return 'updated';
     }
     if (own) this.d.stmt('DELETE FROM tombstones WHERE id = ?').run(own.id);
-    const r = this.d
-      .stmt(INSERT_ENTRY)
-      .run(...this.columns(e), e.seq, input.signature, id, e.publisher, nowMs, nowMs);
-    this.d.indexText(Number(r.lastInsertRowid), e);
+    this.insert(e, input.signature, id, nowMs);
     return 'created';
-  }
-
-  private columns(e: EntryBody): (string | number | null)[] {
-    return entryColumns(e);
   }
 
   async publish(input: PublishInput, nowMs: number): Promise<PublishOutcome> {
     return this.d.transaction(() => this.publishOne(input, nowMs));
   }
 
-  /** One transaction for the whole batch: one WAL commit instead of one per entry. */
+  /**
+   * One transaction for the whole batch: one WAL commit instead of one per entry. A batch of
+   * new entries (the bulk-load case: no key in it is live, buried or repeated) skips the
+   * per-entry ownership lookups: one lookup of all its keys says none exists, and the
+   * transaction keeps that true. Anything else takes the per-entry path.
+   */
   async publishBatch(inputs: readonly PublishInput[], nowMs: number): Promise<void> {
+    const keys = new Set<string>();
+    let fresh = true;
+    for (const { entry } of inputs)
+      for (const k of claimedHashes(entry)) {
+        if (keys.has(k)) fresh = false;
+        keys.add(k);
+      }
     this.d.transaction(() => {
-      for (const input of inputs) this.publishOne(input, nowMs);
+      if (fresh && this.existing([...keys]).length === 0)
+        for (const { entry: e, signature } of inputs) this.insert(e, signature, entryId(e), nowMs);
+      else for (const input of inputs) this.publishOne(input, nowMs);
     });
+  }
+
+  private insert(e: EntryBody, signature: string, id: string, nowMs: number): void {
+    const r = this.d
+      .stmt(INSERT_ENTRY)
+      .run(...entryColumns(e), e.seq, signature, id, e.publisher, nowMs, nowMs);
+    this.d.indexText(Number(r.lastInsertRowid), e);
   }
 
   async remove(hash: string, publisher: string, seq: number, _nowMs: number): Promise<void> {
