@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-const GROUPS = ['micro', 'versus'] as const;
+const GROUPS = ['micro', 'versus', 'index'] as const;
 
 interface Bench {
   readonly name: string;
