@@ -278,6 +278,6 @@ describe('daemon HTTP API', () => {
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     const js = await d.fetch('/app.js');
     assert.match(js.headers.get('content-type') ?? '', /javascript/);
-    assert.match(await js.text(), /EventSource\('\/api\/events'\)/);
+    assert.match(await js.text(), /EventSource\(["']\/api\/events["']\)/);
   });
 });

@@ -9,6 +9,7 @@ export function cachedStore(inner: DaemonStore): DaemonStore {
   const byHash = new Map<string, TorrentRecord>();
   for (const r of inner.listTorrents()) byHash.set(r.infoHash, r);
   let ordered: TorrentRecord[] | null = null;
+  let settings: Record<string, unknown> | null = null;
   const changed = (r: TorrentRecord | null, infoHash: string) => {
     if (r) byHash.set(infoHash, r);
     else byHash.delete(infoHash);
@@ -32,8 +33,15 @@ export function cachedStore(inner: DaemonStore): DaemonStore {
       inner.deleteTorrent(infoHash);
       changed(null, infoHash);
     },
-    getSettings: () => inner.getSettings(),
-    setSettings: (values) => inner.setSettings(values),
+    // Settings are read on every job tick and view: kept too, written through.
+    getSettings: () => {
+      settings ??= inner.getSettings();
+      return settings;
+    },
+    setSettings: (values) => {
+      inner.setSettings(values);
+      settings = { ...(settings ?? inner.getSettings()), ...values };
+    },
     close: () => inner.close(),
   };
 }

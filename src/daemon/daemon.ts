@@ -9,21 +9,33 @@
  * the engine's resume records (in `<data-dir>/session`) keep the verified pieces.
  */
 import { encode } from '../bencode/index.js';
+import { type FileRisk, nameRisks } from '../metainfo/file-risk.js';
 import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
+import type { DestinationPolicy } from '../net/outbound-guard.js';
 import { Session, type SessionOptions } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
-import { idleTorrentStatus, type TorrentStatus } from '../session/torrent-types.js';
+import { idleTorrentStatus, type TorrentState, type TorrentStatus } from '../session/torrent-types.js';
 import type { FilePriority } from '../storage/storage.js';
 import { concatBytes } from '../util/bytes.js';
+import { type Scheduler, systemScheduler } from '../util/clock.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { cachedStore } from './cached-store.js';
 import { type DaemonPaths, daemonPaths } from './config.js';
-import { removeTorrentData, resolveDownloadDir } from './files.js';
+import { DaemonJobs } from './daemon-jobs.js';
+import { type Diagnosis, diagnose, TorrentActivity } from './diagnosis.js';
+import { contentRisks, removeTorrentData, resolveDownloadDir } from './files.js';
 import { PieceWatch } from './piece-watch.js';
+import { moveInQueue, queueOrder } from './queue.js';
+import { copyResumeRecords, moveTorrentFiles } from './relocate.js';
+import { FeedManager } from './rss/feeds.js';
+import { type DaemonSettings, readSettings, type SettingsPatch } from './settings.js';
 import { openDaemonStore } from './sqlite-daemon-store.js';
 import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord } from './store.js';
+import { WatchFolder } from './watch-folder.js';
+
+export type DaemonLogLevel = 'info' | 'warn';
 
 export interface DaemonOptions {
   readonly dataDir: string;
@@ -31,7 +43,14 @@ export interface DaemonOptions {
   readonly downloadDir: string;
   /** Passed to the engine (tests: host 127.0.0.1); `stateDir` is always `<data-dir>/session`. */
   readonly session?: Omit<SessionOptions, 'stateDir'>;
+  /** Wall-clock time (epoch ms): added-at stamps, the alternative-speed schedule. */
   readonly now?: () => number;
+  /** Timers of the daemon's own jobs (queue, goals, schedule, watch folder, feeds). */
+  readonly scheduler?: Scheduler;
+  /** Where the daemon's own messages go (watch folder, feeds, goals); default nowhere. */
+  readonly log?: (level: DaemonLogLevel, message: string) => void;
+  /** Who feeds may be fetched from (default: public addresses only; tests allow loopback). */
+  readonly fetchPolicy?: DestinationPolicy;
   /** Torrents restored at once at start (each opens storage and reads its resume record). */
   readonly restoreConcurrency?: number;
 }
@@ -55,8 +74,15 @@ export interface FileView {
 }
 
 /** One torrent as the API shows it: the engine's status plus the daemon's record. */
-export interface TorrentView extends TorrentStatus {
+export interface TorrentView extends Omit<TorrentStatus, 'state'> {
+  /** The engine's state, or `queued`: waiting for a free slot in the download or seed queue. */
+  readonly state: TorrentState | 'queued';
   readonly id: number;
+  /** Place in the queue among torrents the user wants running (0 first); null when paused. */
+  readonly queuePosition: number | null;
+  readonly seededSeconds: number;
+  /** Files that look disguised (double extension, bidi characters, content not matching the name). */
+  readonly warnings: readonly FileRisk[];
   readonly downloadDir: string;
   readonly addedAtMs: number;
   readonly labels: readonly string[];
@@ -86,8 +112,14 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   readonly pieces = new PieceWatch();
   private readonly broken = new Map<string, Broken>();
   private readonly detach = new Map<string, () => void>();
+  private readonly activity = new Map<string, TorrentActivity>();
+  private readonly risks = new Map<string, FileRisk[]>();
+  private positions: Map<string, number> | null = null;
   private readonly now: () => number;
   private isClosed = false;
+  readonly jobs: DaemonJobs;
+  readonly rss: FeedManager;
+  readonly watchFolder: WatchFolder;
 
   private constructor(
     readonly options: DaemonOptions,
@@ -96,19 +128,17 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     super();
     this.paths = daemonPaths(options.dataDir);
     this.now = options.now ?? Date.now;
-    // Engine-wide settings are read once: the engine has no setter for them yet.
-    const settings = store.getSettings();
-    const rate = (v: unknown) => (typeof v === 'number' && v > 0 ? v : undefined);
-    const downloadLimit = rate(settings.globalDownloadBps);
-    const uploadLimit = rate(settings.globalUploadBps);
-    const port = typeof settings.peerPort === 'number' ? settings.peerPort : undefined;
+    // The peer port is read once (a new port needs a restart); limits are applied by the jobs.
+    const port = this.settings().peerPort;
     this.session = new Session({
-      ...(downloadLimit === undefined ? {} : { downloadLimit }),
-      ...(uploadLimit === undefined ? {} : { uploadLimit }),
-      ...(port === undefined ? {} : { port }),
+      ...(port === null ? {} : { port }),
       ...options.session,
       stateDir: this.paths.stateDir,
     });
+    const scheduler = options.scheduler ?? systemScheduler;
+    this.jobs = new DaemonJobs(this, scheduler);
+    this.rss = new FeedManager(this, scheduler, options.fetchPolicy);
+    this.watchFolder = new WatchFolder(this, scheduler);
   }
 
   /** Open the store, start the engine and bring every torrent back as it was. */
@@ -120,6 +150,9 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const daemon = new Daemon(options, cachedStore(openDaemonStore(paths.db)));
     await daemon.session.listen();
     await daemon.restore();
+    daemon.jobs.start();
+    daemon.rss.start();
+    daemon.watchFolder.start();
     return daemon;
   }
 
@@ -156,17 +189,28 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     });
     this.watch(handle);
     if (record.state === 'paused') await handle.pause();
-    else await this.applyPriorities(handle, record);
+    else {
+      await this.applyPriorities(handle, record);
+      await this.jobs.admit(handle);
+    }
+    if (handle.status().state === 'seeding' || handle.status().progress >= 1) this.checkContent(handle);
     return handle;
   }
 
   private watch(handle: TorrentHandle): void {
     const key = handle.infoHash;
     const changed = () => this.emit('changed', key);
+    const activity = new TorrentActivity();
+    this.activity.set(key, activity);
     const offs = [
       handle.on('piece', (p) => this.pieces.verified(key, p)),
       handle.on('metadata', (m) => this.onMetadata(handle, m)),
-      handle.on('done', changed),
+      handle.on('peer', (e) => activity.onPeer(e)),
+      handle.on('warning', (w) => activity.onWarning(w)),
+      handle.on('done', () => {
+        this.checkContent(handle);
+        changed();
+      }),
       handle.on('paused', changed),
       handle.on('resumed', changed),
       handle.on('error', changed),
@@ -188,8 +232,32 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     this.emit('changed', handle.infoHash);
   }
 
+  /** Content checks (first bytes against the extension) once the data is there; flags in `warnings`. */
+  private checkContent(handle: TorrentHandle): void {
+    const metainfo = handle.metainfo;
+    const record = this.store.getTorrent(handle.infoHash);
+    if (!metainfo || !record) return;
+    void contentRisks(record.downloadDir, metainfo).then(
+      (found) => {
+        if (found.length === 0) return;
+        this.risks.set(handle.infoHash, [...this.nameRisksOf(handle.infoHash, metainfo), ...found]);
+        this.emit('changed', handle.infoHash);
+      },
+      () => {},
+    );
+  }
+
+  private nameRisksOf(infoHash: string, metainfo: Metainfo | null): FileRisk[] {
+    let found = this.risks.get(infoHash);
+    if (found === undefined && metainfo) {
+      found = metainfo.files.filter((f) => !f.attributes.isPadding).flatMap((f) => nameRisks(f.path));
+      this.risks.set(infoHash, found);
+    }
+    return found ?? [];
+  }
+
   /** The engine forgets priorities over a pause (a new Torrent starts from `files`): apply them again. */
-  private async applyPriorities(handle: TorrentHandle, record: TorrentRecord): Promise<void> {
+  async applyPriorities(handle: TorrentHandle, record: TorrentRecord): Promise<void> {
     const wanted = record.filePriorities;
     const current = handle.filePriorities();
     if (!wanted || !current) return;
@@ -234,6 +302,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       seedGoals: { ratio: null, seedSeconds: null },
     });
     this.broken.delete(infoHash);
+    this.positions = null;
     try {
       await this.start(record);
     } catch (err) {
@@ -248,14 +317,23 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   async pause(infoHash: string): Promise<void> {
     const handle = this.handle(infoHash);
     this.store.updateTorrent(handle.infoHash, { state: 'paused' });
+    this.jobs.release(handle.infoHash);
+    this.positions = null;
     await handle.pause();
+    this.emit('changed', handle.infoHash);
   }
 
+  /** Back to active: it runs now, or waits as `queued` when its queue is full. */
   async resume(infoHash: string): Promise<void> {
     const handle = this.handle(infoHash);
     const record = this.store.updateTorrent(handle.infoHash, { state: 'active' })!;
-    await handle.resume();
-    await this.applyPriorities(handle, record);
+    this.positions = null;
+    if (this.jobs.shouldHold(handle)) this.jobs.hold(handle.infoHash);
+    else {
+      await handle.resume();
+      await this.applyPriorities(handle, record);
+    }
+    this.emit('changed', handle.infoHash);
   }
 
   /** Forget a torrent; with `deleteData` also its files (inside its download folder only). */
@@ -270,6 +348,10 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     this.store.deleteTorrent(key);
     this.broken.delete(key);
     this.pieces.forget(key);
+    this.jobs.forget(key);
+    this.activity.delete(key);
+    this.risks.delete(key);
+    this.positions = null;
     if (options.deleteData && metainfo) await removeTorrentData(record.downloadDir, metainfo);
     this.emit('removed', key, record.id);
   }
@@ -314,6 +396,119 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const record = this.record(infoHash);
     this.store.updateTorrent(record.infoHash, { seedGoals: { ...record.seedGoals, ...goals } });
     this.emit('changed', record.infoHash);
+  }
+
+  // ---- settings, queue, moving ---------------------------------------------------------------
+
+  settings(): DaemonSettings {
+    return readSettings(this.store.getSettings());
+  }
+
+  /** Store changed settings; the jobs apply limits and queue sizes within a tick (now, here). */
+  async updateSettings(patch: SettingsPatch): Promise<DaemonSettings> {
+    for (const key of ['completedDir', 'watchDir'] as const) {
+      const dir = patch[key];
+      if (typeof dir === 'string') await resolveDownloadDir(this.downloadRoot, dir);
+    }
+    this.store.setSettings(patch);
+    await this.jobs.tick();
+    return this.settings();
+  }
+
+  wallClock(): number {
+    return this.now();
+  }
+
+  log(level: DaemonLogLevel, message: string): void {
+    this.options.log?.(level, message);
+  }
+
+  /** The stored queue order (info-hashes the user moved; the rest follow by id). */
+  queueOrder(): string[] {
+    const stored = this.store.getSettings().queueOrder;
+    return Array.isArray(stored) ? stored.filter((h): h is string => typeof h === 'string') : [];
+  }
+
+  /** Move a torrent to `position` in the queue (0 first); the queue follows within a tick. */
+  async setQueuePosition(id: string | number, position: number): Promise<void> {
+    const record = this.record(id);
+    const ordered = queueOrder(this.store.listTorrents(), this.queueOrder()).map((r) => r.infoHash);
+    this.store.setSettings({ queueOrder: moveInQueue(ordered, record.infoHash, position) });
+    this.positions = null;
+    await this.jobs.tick();
+    this.emit('changed', record.infoHash);
+  }
+
+  private queuePositions(): Map<string, number> {
+    if (!this.positions) {
+      const active = this.store.listTorrents().filter((r) => r.state === 'active');
+      this.positions = new Map(queueOrder(active, this.queueOrder()).map((r, i) => [r.infoHash, i]));
+    }
+    return this.positions;
+  }
+
+  /** A finished torrent into the completed folder (inside the download root); no-op when there. */
+  async moveToCompleted(infoHash: string, completedDir: string): Promise<void> {
+    const record = this.record(infoHash);
+    const target = await resolveDownloadDir(this.downloadRoot, completedDir);
+    if (record.downloadDir === target || record.downloadDir.startsWith(`${target}/`)) return;
+    await this.relocate(record.infoHash, target);
+  }
+
+  /**
+   * Move a torrent's data to `dir` (already resolved inside the root): stop it in the engine
+   * (resume data saved), move the files and the resume record, start it again from the new
+   * folder: the pieces it had are trusted, nothing is downloaded or checked again.
+   */
+  async relocate(infoHash: string, dir: string): Promise<TorrentRecord> {
+    const record = this.record(infoHash);
+    const metainfo = this.session.get(record.infoHash)?.metainfo ?? metainfoOf(record);
+    if (!metainfo) throw new PeerdropError('DAEMON_METADATA_PENDING', 'the file list is not known yet');
+    this.detach.get(record.infoHash)?.();
+    this.detach.delete(record.infoHash);
+    await this.session.remove(record.infoHash);
+    let moved = record;
+    try {
+      await moveTorrentFiles(record.downloadDir, dir, metainfo);
+      await copyResumeRecords(this.paths.stateDir, record.infoHash, record.downloadDir, dir);
+      moved = this.store.updateTorrent(record.infoHash, { downloadDir: dir }) ?? record;
+      if (moved.downloadDir !== dir) {
+        // A store without `downloadDir` patches: the record is written again (new id).
+        this.store.deleteTorrent(record.infoHash);
+        const { id: _id, ...rest } = record;
+        moved = this.store.insertTorrent({ ...rest, downloadDir: dir });
+      }
+      this.log('info', `${record.infoHash}: moved to ${dir}`);
+    } finally {
+      await this.start(moved).catch((err: unknown) => {
+        this.broken.set(moved.infoHash, { record: moved, error: errorMessage(err) });
+      });
+      this.emit('changed', record.infoHash);
+    }
+    return moved;
+  }
+
+  /** Why a torrent is not downloading, in plain words with codes. */
+  diagnose(id: string | number): Diagnosis {
+    const record = this.record(id);
+    const handle = this.session.get(record.infoHash);
+    const isQueued = this.jobs.isQueued(record.infoHash);
+    const s = this.settings();
+    const limits = record.limits;
+    return diagnose({
+      isQueued,
+      isUserPaused: record.state === 'paused',
+      brokenError: handle ? null : (this.broken.get(record.infoHash)?.error ?? null),
+      status: handle?.status() ?? null,
+      peers: handle?.peers() ?? [],
+      sources: handle?.trackers() ?? [],
+      activity: this.activity.get(record.infoHash) ?? null,
+      incomingHandshakes: this.session.incomingHandshakes,
+      peerPort: this.session.port,
+      isRateLimited:
+        limits.downloadBps !== null ||
+        (this.jobs.isAltSpeedActive ? s.altDownloadBps !== null : s.globalDownloadBps !== null),
+    });
   }
 
   // ---- queries ------------------------------------------------------------------------------
@@ -369,12 +564,13 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const broken = this.broken.get(record.infoHash);
     const status: TorrentStatus = handle ? handle.status() : idleStatus(record, broken?.error ?? null);
     const metainfo = handle?.metainfo ?? null;
+    const isQueued = this.jobs.isQueued(record.infoHash);
     // Listed field by field, not spread: one object shape for every view (spreading the
     // engine's status made each view a dictionary-mode object, ~50 µs apiece at 1,000 torrents).
     return {
       infoHash: status.infoHash,
       name: status.name,
-      state: status.state,
+      state: isQueued ? 'queued' : status.state,
       progress: status.progress,
       wantedBytes: status.wantedBytes,
       verifiedBytes: status.verifiedBytes,
@@ -387,6 +583,9 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       etaSeconds: status.etaSeconds,
       error: status.error,
       id: record.id,
+      queuePosition: this.queuePositions().get(record.infoHash) ?? null,
+      seededSeconds: this.jobs.seededSeconds(record.infoHash),
+      warnings: this.nameRisksOf(record.infoHash, metainfo),
       downloadDir: record.downloadDir,
       addedAtMs: record.addedAtMs,
       labels: record.labels,
@@ -401,6 +600,9 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.rss.stop();
+    this.watchFolder.stop();
+    await this.jobs.stop();
     for (const off of this.detach.values()) off();
     await this.session.close();
     this.store.close();

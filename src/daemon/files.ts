@@ -3,8 +3,9 @@
  * torrent's data deletes only that torrent's own files (through `safeJoin`, symlinks checked),
  * then the folders it leaves empty, never anything above the torrent's top folder.
  */
-import { lstat, mkdir, realpath, rmdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rmdir, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { contentRisk, type FileRisk } from '../metainfo/file-risk.js';
 import { checkPath } from '../metainfo/safe-path.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { safeJoin } from '../storage/safe-join.js';
@@ -71,4 +72,35 @@ export async function removeTorrentData(dir: string, metainfo: Metainfo): Promis
   // Deepest first; rmdir refuses non-empty folders, which keeps whatever else the user put there.
   for (const folder of [...folders].sort((a, b) => b.length - a.length)) await rmdir(folder).catch(() => {});
   return removed;
+}
+
+/** Files whose first bytes are checked at most (a torrent of 100,000 files is not read whole). */
+const MAX_CONTENT_CHECKS = 500;
+const HEAD_BYTES = 16;
+
+/** Content that does not match its file's extension (a program named `.mp4`), from the first bytes on disk. */
+export async function contentRisks(dir: string, metainfo: Metainfo): Promise<FileRisk[]> {
+  const out: FileRisk[] = [];
+  let checked = 0;
+  for (const file of metainfo.files) {
+    if (file.attributes.isPadding || file.lengthBytes < HEAD_BYTES) continue;
+    if (++checked > MAX_CONTENT_CHECKS) break;
+    let path: string;
+    try {
+      path = await safeJoin(dir, file.path);
+    } catch {
+      continue;
+    }
+    const h = await open(path, 'r').catch(() => null);
+    if (!h) continue;
+    try {
+      const head = new Uint8Array(HEAD_BYTES);
+      const { bytesRead } = await h.read(head, 0, HEAD_BYTES, 0);
+      const risk = contentRisk(file.path, head.subarray(0, bytesRead));
+      if (risk) out.push(risk);
+    } finally {
+      await h.close();
+    }
+  }
+  return out;
 }

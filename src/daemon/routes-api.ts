@@ -6,6 +6,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PeerdropError } from '../util/errors.js';
 import { IdParams, MAX_TORRENT_BYTES, type RouteContext, VERSION } from './http-common.js';
+import { registerRssRoutes } from './routes-rss.js';
+import { SettingsBody } from './settings.js';
 import { registerEvents } from './sse.js';
 import { registerFileStream } from './stream-route.js';
 
@@ -61,14 +63,8 @@ const GoalsBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Settings the daemon keeps; engine-wide limits take effect at the next start (see README). */
-export const SettingsBody = Type.Object(
-  {
-    globalDownloadBps: Type.Optional(Rate),
-    globalUploadBps: Type.Optional(Rate),
-    peerPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    seedRatio: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 10_000 }), Type.Null()])),
-  },
+const QueueBody = Type.Object(
+  { position: Type.Integer({ minimum: 0, maximum: 1_000_000, description: '0 is the front of the queue' }) },
   { additionalProperties: false },
 );
 
@@ -222,6 +218,28 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
     },
   );
 
+  app.put(
+    '/api/torrents/:id/queue',
+    { schema: { tags, summary: 'move in the download/seed queue', params: IdParams, body: QueueBody } },
+    async (request) => {
+      const { id } = request.params as IdParamsT;
+      await daemon.setQueuePosition(id, (request.body as Static<typeof QueueBody>).position);
+      return daemon.view(id);
+    },
+  );
+
+  app.get(
+    '/api/torrents/:id/diagnosis',
+    {
+      schema: {
+        tags,
+        summary: 'why is this not downloading: reasons with codes, and the facts',
+        params: IdParams,
+      },
+    },
+    async (request) => daemon.diagnose((request.params as IdParamsT).id),
+  );
+
   app.get('/api/torrents/:id/peers', { schema: { tags, params: IdParams } }, async (request) => {
     const { id } = request.params as IdParamsT;
     return { peers: daemon.handle(id).peers() };
@@ -238,7 +256,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get('/api/settings', { schema: { tags: ['session'] } }, async () => settingsOf(ctx));
   app.put('/api/settings', { schema: { tags: ['session'], body: SettingsBody } }, async (request) => {
-    daemon.store.setSettings(request.body as Static<typeof SettingsBody>);
+    await daemon.updateSettings(request.body as Static<typeof SettingsBody>);
     return settingsOf(ctx);
   });
 
@@ -250,6 +268,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
     }),
   );
 
+  registerRssRoutes(app, ctx);
   registerEvents(app, ctx);
   registerFileStream(app, ctx);
 }
@@ -278,17 +297,20 @@ export function sessionStats(ctx: RouteContext) {
     uploadRate,
     downloadedBytes,
     uploadedBytes,
+    isAltSpeedActive: ctx.daemon.jobs.isAltSpeedActive,
+    queuedTorrents: ctx.daemon.store.listTorrents().filter((r) => ctx.daemon.jobs.isQueued(r.infoHash))
+      .length,
+    incomingConnectionsAccepted: ctx.daemon.session.incomingHandshakes,
   };
 }
 
 export function settingsOf(ctx: RouteContext) {
-  const stored = ctx.daemon.store.getSettings();
+  const settings = ctx.daemon.settings();
   return {
+    ...settings,
     downloadDir: ctx.daemon.downloadRoot,
-    globalDownloadBps: (stored.globalDownloadBps as number | null | undefined) ?? null,
-    globalUploadBps: (stored.globalUploadBps as number | null | undefined) ?? null,
-    peerPort: (stored.peerPort as number | undefined) ?? ctx.daemon.session.port,
-    seedRatio: (stored.seedRatio as number | null | undefined) ?? null,
+    peerPort: settings.peerPort ?? ctx.daemon.session.port,
+    isAltSpeedActive: ctx.daemon.jobs.isAltSpeedActive,
   };
 }
 

@@ -46,7 +46,10 @@ export interface TorrentRecord {
 export type NewTorrentRecord = Omit<TorrentRecord, 'id'>;
 
 export type TorrentPatch = Partial<
-  Pick<TorrentRecord, 'source' | 'state' | 'labels' | 'filePriorities' | 'limits' | 'seedGoals'>
+  Pick<
+    TorrentRecord,
+    'source' | 'state' | 'labels' | 'filePriorities' | 'limits' | 'seedGoals' | 'downloadDir'
+  >
 >;
 
 export interface DaemonStore {

@@ -230,8 +230,10 @@ async function torrentAdd(daemon: Daemon, a: Args): Promise<Args> {
 }
 
 /** Transmission's tr_torrent_activity. */
-function statusCode(state: TorrentState): number {
+function statusCode(state: TorrentState | 'queued'): number {
   switch (state) {
+    case 'queued':
+      return 3;
     case 'checking':
       return 2;
     case 'metadata':

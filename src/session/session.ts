@@ -164,6 +164,15 @@ export class Session extends TypedEmitter<SessionEvents> {
     ];
   }
 
+  /** Incoming connections that reached a torrent: more than 0 proves the peer port is reachable. */
+  incomingHandshakes = 0;
+
+  /** Change the global limits in bytes/s (Infinity: unlimited), e.g. an alternative-speed schedule. */
+  setGlobalLimits(limits: { readonly downloadBps: number; readonly uploadBps: number }): void {
+    this.globalDownload.setRate(limits.downloadBps);
+    this.globalUpload.setRate(limits.uploadBps);
+  }
+
   /** The port peers reach us on (after `listen`). */
   get port(): number {
     return this.listener?.port ?? this.options.port ?? 0;
@@ -378,6 +387,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         if (!slot?.isActive) return c.close('unknown torrent');
         if (!slot.acceptIncoming(address)) return c.close('connection limit or banned');
         isAttached = true;
+        this.incomingHandshakes++;
         slot.onHandshake(c, address);
       },
       onClose: () => {
