@@ -28,6 +28,8 @@ const layers = {
     'dht',
     'discovery',
   ],
+  // Person-to-person transfer: PAKE, encrypted channel and rendezvous around a Session.
+  handoff: ['util', 'net', 'bencode', 'metainfo', 'storage', 'dht', 'session'],
   'index-server': ['util', 'net', 'bencode', 'metainfo', 'tracker', 'storage'],
   daemon: ['util', 'net', 'mse', 'bencode', 'metainfo', 'session', 'index-server', 'tracker', 'storage'],
   cli: [
@@ -45,6 +47,7 @@ const layers = {
     'session',
     'index-server',
     'daemon',
+    'handoff',
   ],
   testing: [
     'util',

@@ -1,0 +1,209 @@
+/**
+ * The receiving side: find the sender (LAN and/or DHT, or a given address), run the PAKE, show
+ * the offer, and only when it is accepted start a session whose only transport is the handoff:
+ * the info dictionary arrives over BEP 9 and must hash to the offered info-hash, must list the
+ * offered files, and every piece is hash-checked before it counts. Paths go through the same
+ * safe-path rules as any torrent. Resume records live in the state folder, so running the same
+ * command again continues.
+ */
+import { randomBytes } from 'node:crypto';
+import { TcpTransport } from '../net/tcp.js';
+import type { Transport } from '../net/transport.js';
+import { Session } from '../session/session.js';
+import type { TorrentHandle } from '../session/torrent-handle.js';
+import type { TorrentStatus } from '../session/torrent-types.js';
+import type { PeerAddress } from '../util/ip.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { ChannelConnection } from './channel.js';
+import type { HandoffCode } from './code.js';
+import { type Offer, offerMismatch } from './control.js';
+import { HandoffError, HandoffTransport } from './handoff-transport.js';
+import { HandshakeError } from './handshake.js';
+import { Candidates, type DhtOptions, findOnDht, findOnLan, type LanOptions } from './meet.js';
+import { formatHint } from './rendezvous.js';
+
+export interface ReceiveOptions {
+  readonly code: HandoffCode;
+  /** Download folder: the offer's file or folder is created inside it. */
+  readonly dir: string;
+  /** Asked once the offer is in; false declines (nothing is written). */
+  readonly confirm: (offer: Offer) => Promise<boolean>;
+  readonly stateDir?: string;
+  /** Accept other receivers of the same offer and swarm with them (`--multi`). */
+  readonly isMulti?: boolean;
+  /** Listen address for other receivers (default all IPv4). */
+  readonly host?: string;
+  readonly lan?: LanOptions | false;
+  readonly dht?: DhtOptions | false;
+  /** Skip the rendezvous: the sender is here. */
+  readonly senderAddress?: PeerAddress;
+  /** Give up finding the sender after this long (default 60 s). */
+  readonly findTimeoutMs?: number;
+  readonly transport?: Transport;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReceiveResult {
+  readonly offer: Offer;
+  readonly dir: string;
+}
+
+export interface ReceiverEvents {
+  [key: string]: (...args: never[]) => void;
+  offer: (offer: Offer) => void;
+  progress: (status: TorrentStatus) => void;
+  /** The first piece arrived and was verified. */
+  firstPiece: () => void;
+}
+
+export class HandoffReceiver extends TypedEmitter<ReceiverEvents> {
+  session: Session | null = null;
+  handle: TorrentHandle | null = null;
+  offer: Offer | null = null;
+  /** Connections to the sender (the first, and any redial): `complete` goes on each. */
+  readonly toSender = new Set<ChannelConnection>();
+
+  /** @internal `receive` reports through this. */
+  report<K extends keyof ReceiverEvents>(event: K, ...args: Parameters<ReceiverEvents[K]>): void {
+    this.emit(event, ...args);
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close();
+  }
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Find the sender and connect: the first candidate that completes the handshake wins. A wrong
+ * code fails at once (each try is a guess the sender counts); a candidate that cannot be reached
+ * is skipped.
+ */
+async function meetSender(
+  options: ReceiveOptions,
+  transport: HandoffTransport,
+): Promise<{ address: PeerAddress; connection: ChannelConnection; offer: Offer }> {
+  const candidates = new Candidates();
+  try {
+    if (options.senderAddress) candidates.add(options.senderAddress);
+    else {
+      if (options.lan !== false) await findOnLan(options.code.nameplate, options.lan ?? {}, candidates);
+      if (options.dht) void findOnDht(options.code.nameplate, options.dht, candidates).catch(() => {});
+    }
+    const deadline = Date.now() + (options.findTimeoutMs ?? 60_000);
+    let lastError: unknown = null;
+    for (;;) {
+      const left = deadline - Date.now();
+      const address = left > 0 ? await candidates.next(left) : null;
+      options.signal?.throwIfAborted();
+      if (!address) break;
+      try {
+        const met = await transport.connect(address, {
+          timeoutMs: 10_000,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        return { address, ...met };
+      } catch (err) {
+        if (err instanceof HandshakeError) throw err;
+        lastError = err;
+      }
+    }
+    throw new HandoffError(
+      'HANDOFF_NOT_FOUND',
+      lastError
+        ? `could not reach the sender (${describe(lastError)}); it may have stopped after a wrong code`
+        : `no sender found for code number ${options.code.nameplate}; is \`peerdrop send\` still running?`,
+    );
+  } finally {
+    await candidates.close();
+  }
+}
+
+/** Receive: resolves once every file is verified on disk (the sender is told), rejects on any failure. */
+export async function receive(
+  options: ReceiveOptions,
+  receiver = new HandoffReceiver(),
+): Promise<ReceiveResult> {
+  let accepted: Offer | null = null;
+  const transport = new HandoffTransport({
+    inner: options.transport ?? new TcpTransport({ host: options.host ?? '0.0.0.0', port: 0 }),
+    code: options.code.text,
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    // Other receivers may dial us once we have accepted (--multi); before that, nobody.
+    offer: () => (options.isMulti ? accepted : null),
+    answerOffer: async (offer) => {
+      // A redial (to the sender or another receiver) must bring the offer we accepted.
+      if (!accepted || offer.infoHash !== accepted.infoHash)
+        throw new HandoffError('HANDOFF_OFFER_CHANGED', 'the peer offers something else');
+      return options.isMulti ? (receiver.session?.port ?? 0) : 0;
+    },
+  });
+  const met = await meetSender(options, transport).catch(async (err) => {
+    await transport.close();
+    throw err;
+  });
+  receiver.offer = met.offer;
+  receiver.report('offer', met.offer);
+  if (!(await options.confirm(met.offer))) {
+    met.connection.sendControl({ t: 'decline' });
+    met.connection.destroy();
+    await transport.close();
+    throw new HandoffError('HANDOFF_DECLINED', 'you declined the offer; nothing was written');
+  }
+  accepted = met.offer;
+  const session = new Session({
+    transport,
+    udp: false,
+    dht: false,
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+  });
+  receiver.session = session;
+  try {
+    await session.listen();
+    met.connection.sendControl({ t: 'accept', port: options.isMulti ? session.port : 0 });
+    receiver.toSender.add(met.connection);
+    met.connection.onControl((m) => {
+      if (m.t === 'peers') for (const p of m.peers) receiver.handle?.addPeer(p);
+    });
+    transport.adopt(met.address, met.connection);
+    const magnet = `magnet:?xt=urn:btih:${met.offer.infoHash}&dn=${encodeURIComponent(met.offer.name)}`;
+    const handle = await session.add(magnet, { dir: options.dir, peers: [formatHint(met.address)] });
+    receiver.handle = handle;
+    await follow(handle, met.offer, receiver);
+    for (const c of receiver.toSender) c.sendControl({ t: 'complete' });
+    // Let the last frames leave before the sockets close.
+    await new Promise((r) => setTimeout(r, 100));
+    return { offer: met.offer, dir: options.dir };
+  } finally {
+    await session.close();
+  }
+}
+
+function follow(handle: TorrentHandle, offer: Offer, receiver: HandoffReceiver): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let isFirst = true;
+    handle.on('metadata', (m) => {
+      const problem = offerMismatch(offer, {
+        name: m.name,
+        files: m.files
+          .filter((f) => !f.attributes.isPadding)
+          // Multi-file paths start with the torrent's name; the offer's are below it.
+          .map((f) => ({ path: offer.isSingleFile ? f.path : f.path.slice(1), lengthBytes: f.lengthBytes })),
+      });
+      if (problem)
+        reject(
+          new HandoffError('HANDOFF_OFFER_MISMATCH', `the sender's files do not match its offer: ${problem}`),
+        );
+    });
+    handle.on('piece', () => {
+      if (!isFirst) return;
+      isFirst = false;
+      receiver.report('firstPiece');
+    });
+    handle.on('progress', (s) => receiver.report('progress', s));
+    handle.on('done', () => resolve());
+    handle.on('error', (err) => reject(err));
+    if (handle.status().state === 'seeding') resolve();
+  });
+}
