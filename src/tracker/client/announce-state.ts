@@ -7,8 +7,12 @@ import type { AnnounceEvent, AnnounceResponse } from '../protocol/announce.js';
  *  - `started` is the first event a tracker sees from us; after a success it is never sent again
  *    (unless `reset()` after `stopped`).
  *  - `completed` is sent at most once per tracker, and only to a tracker that saw `started`
- *    (a tracker that first hears of us after completion learns it from `left=0`).
- *  - No announce goes out before the tracker's `min interval` has passed since the last success.
+ *    (a tracker that first hears of us after completion learns it from `left=0`); a download
+ *    that finishes while `started` is still on its way sends `completed` right after it.
+ *  - `completed` goes out at once, without waiting for `min interval` (as libtorrent and
+ *    Transmission do): it is a one-off state change, and `get --seed` would otherwise stay a
+ *    leecher to the tracker until the next interval. Regular announces never go out before
+ *    the tracker's `min interval` has passed since the last success.
  *  - Failures back off exponentially from `backoffBaseMs` to `backoffMaxMs`.
  */
 export interface ScheduleOptions {
@@ -39,6 +43,8 @@ export class TrackerAnnounceState {
   isStartedSent = false;
   isCompletedPending = false;
   isCompletedSent = false;
+  /** When the download finished (ms), for `completed`'s due time. */
+  private completedAtMs = 0;
   isInFlight = false;
   trackerId: Uint8Array | undefined;
   lastError: Error | undefined;
@@ -64,7 +70,10 @@ export class TrackerAnnounceState {
 
   /** The time this tracker wants to announce next, honouring `min interval`. */
   dueAtMs(): number {
-    return Math.max(this.nextAnnounceAtMs, this.notBeforeMs);
+    const regular = Math.max(this.nextAnnounceAtMs, this.notBeforeMs);
+    if (this.isCompletedPending && this.isStartedSent && this.failures === 0)
+      return Math.min(regular, this.completedAtMs);
+    return regular;
   }
 
   isDue(nowMs: number): boolean {
@@ -73,8 +82,11 @@ export class TrackerAnnounceState {
 
   /** The download finished: announce `completed` as soon as `min interval` allows. */
   markCompleted(nowMs: number): void {
-    if (!this.isStartedSent || this.isCompletedSent || this.isCompletedPending) return;
+    if (this.isCompletedSent || this.isCompletedPending) return;
+    // Not even `started` on its way: the first announce will say `left=0` itself.
+    if (!this.isStartedSent && !this.isInFlight) return;
     this.isCompletedPending = true;
+    this.completedAtMs = nowMs;
     this.nextAnnounceAtMs = Math.min(this.nextAnnounceAtMs, nowMs);
   }
 
@@ -106,6 +118,8 @@ export class TrackerAnnounceState {
 
   onFailure(nowMs: number, err: Error): void {
     this.isInFlight = false;
+    // `started` failed: the retry carries `left=0`, so the tracker needs no `completed`.
+    if (!this.isStartedSent) this.isCompletedPending = false;
     this.hasAnnounced = true;
     this.failures++;
     this.lastError = err;

@@ -1,3 +1,4 @@
+import { nodeHttpFetch } from '../../net/http-fetch.js';
 import { concatBytes } from '../../util/bytes.js';
 import { TrackerError } from '../errors.js';
 import type { AnnounceRequest, AnnounceResponse, ScrapeStats } from '../protocol/announce.js';
@@ -9,9 +10,10 @@ import {
 } from '../protocol/http.js';
 
 /**
- * HTTP(S) tracker transport over the global `fetch`: a timeout through `AbortSignal`, and a
- * body read as a stream and cut off at `maxBodyBytes` (after decompression, so a gzip bomb
- * stops at the cap too).
+ * HTTP(S) tracker transport: a timeout through `AbortSignal`, and a body read as a stream and
+ * cut off at `maxBodyBytes` (after any decompression, so a gzip bomb stops at the cap too).
+ * Requests go through `nodeHttpFetch` (node:http), not the global `fetch`, which refuses the
+ * Fetch standard's "bad ports" (6000, 6665–6669, 10080…) that trackers may well use.
  */
 export interface HttpTransportOptions {
   /** Default 15 s. */
@@ -20,7 +22,7 @@ export interface HttpTransportOptions {
   maxBodyBytes?: number;
   maxPeers?: number;
   userAgent?: string;
-  /** Injected for tests; defaults to the global `fetch`. */
+  /** Injected for tests; defaults to `nodeHttpFetch` (any port, unlike the global `fetch`). */
   fetch?: typeof fetch;
 }
 
@@ -35,7 +37,7 @@ export class HttpTrackerTransport {
   constructor(private readonly options: HttpTransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = options.fetch ?? nodeHttpFetch;
   }
 
   async announce(url: string, req: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {

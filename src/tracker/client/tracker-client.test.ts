@@ -122,7 +122,7 @@ test('the next interval counts from when the answer arrived', async () => {
   ]);
 });
 
-test('sends completed once, respecting min interval, and never to a tracker that did not see started', async () => {
+test('sends completed once, at once (min interval does not hold it back), and never to a tracker that did not see started', async () => {
   const s = setup([['http://a/announce']]);
   s.transport.behaviour.set('http://a/announce', () => ({
     intervalSeconds: 600,
@@ -133,20 +133,55 @@ test('sends completed once, respecting min interval, and never to a tracker that
   await s.run(10_000);
   s.stats.left = 0;
   s.client.completed();
-  await s.run(49_999);
-  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0']);
+  await s.run(0);
+  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@10']);
+  assert.equal(s.transport.calls[1]?.req.left, 0);
   s.client.completed();
   await s.run(1);
-  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@60']);
-  assert.equal(s.transport.calls[1]?.req.left, 0);
+  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@10']);
   // The regular schedule resumes from the completed announce.
   await s.run(600_000);
-  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@60', 'none@660']);
+  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@10', 'none@610']);
   const fresh = setup([['http://b/announce']], { left: 0 });
   fresh.client.completed();
   fresh.client.start();
   await fresh.run(0);
   assert.deepEqual(fresh.transport.eventsFor('http://b/announce'), ['started@0']);
+});
+
+test('a download that finishes while started is on its way sends completed right after it', async () => {
+  const s = setup([['http://a/announce']]);
+  s.transport.behaviour.set('http://a/announce', () => ({
+    latencyMs: 2_000,
+    response: { intervalSeconds: 900, minIntervalSeconds: 300, peers: [] },
+  }));
+  s.client.start();
+  await s.run(500);
+  s.stats.left = 0;
+  s.client.completed();
+  await s.run(3_000);
+  assert.deepEqual(s.transport.eventsFor('http://a/announce'), ['started@0', 'completed@2']);
+});
+
+test('stop owes completed first: a plain get that finishes and quits still counts as a download', async () => {
+  const s = setup([['http://a/announce']]);
+  s.transport.behaviour.set('http://a/announce', (req) =>
+    req.event === 'completed' ? 'silent' : { intervalSeconds: 900, peers: [] },
+  );
+  s.client.start();
+  await s.run(1_000);
+  s.stats.left = 0;
+  s.client.completed();
+  await s.run(0);
+  // The completed announce is in flight (silent tracker) when the program stops.
+  s.transport.behaviour.set('http://a/announce', () => ({ intervalSeconds: 900, peers: [] }));
+  await s.client.stop();
+  assert.deepEqual(s.transport.eventsFor('http://a/announce'), [
+    'started@0',
+    'completed@1',
+    'completed@1',
+    'stopped@1',
+  ]);
 });
 
 test('clamps a zero interval to the 30 s floor', async () => {

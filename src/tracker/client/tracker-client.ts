@@ -122,7 +122,7 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
   }
 
   /**
-   * Send `stopped` to every tracker that knows us, waiting at most `stopTimeoutMs` in total
+   * Send `stopped` (after `completed`, if still owed) to every tracker that knows us, waiting at most `stopTimeoutMs` in total
    * (so Ctrl-C exits within 2 s). Never rejects.
    */
   async stop(): Promise<void> {
@@ -140,9 +140,21 @@ export class TrackerClient extends TypedEmitter<TrackerClientEvents> {
       deadline.abort(),
     );
     const targets = wasRunning ? this.tiers.all().filter((t) => t.isStartedSent) : [];
-    await Promise.allSettled(
-      targets.map((t) => this.transport.announce(t.url, this.buildRequest(t, 'stopped'), deadline.signal)),
-    );
+    // A plain `get` finishes and stops at once: a tracker still owed `completed` gets it first
+    // (it counts downloads from it), then `stopped`, within the same deadline.
+    const stopOne = async (t: TrackerAnnounceState): Promise<void> => {
+      if (t.isCompletedPending)
+        await this.transport
+          .announce(t.url, this.buildRequest(t, 'completed'), deadline.signal)
+          .then(() => {
+            t.isCompletedPending = false;
+            t.isCompletedSent = true;
+          })
+          .catch(() => {});
+      if (deadline.signal.aborted) return;
+      await this.transport.announce(t.url, this.buildRequest(t, 'stopped'), deadline.signal);
+    };
+    await Promise.allSettled(targets.map(stopOne));
     cancelDeadline();
     if (this.ownsTransport) await this.transport.close().catch(() => {});
   }

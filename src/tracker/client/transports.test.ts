@@ -81,6 +81,46 @@ test('HTTP announce over a real socket: raw-byte info_hash and passkey reach the
   assert.deepEqual(seen.at(-1)?.infoHash, INFO_HASH);
 });
 
+test('HTTP announce to a port the Fetch standard calls bad (6665-6669, 6000, 10080…) works, and redirects are followed', async (t) => {
+  // `peerdrop tracker --http-port 6667` must be reachable by peerdrop's own client: the global
+  // fetch refuses these ports ("bad port"), node:http does not.
+  const server = createServer((rq, rs) => {
+    if (rq.url?.startsWith('/moved')) {
+      rs.writeHead(302, { location: `/announce${rq.url.slice('/moved'.length)}` });
+      rs.end();
+      return;
+    }
+    rs.end(
+      encodeAnnounceResponse(
+        { intervalSeconds: 60, peers: [{ host: '10.9.9.9', port: 9 }] },
+        { compact: true },
+      ),
+    );
+  });
+  let port = 0;
+  for (const candidate of [6667, 6666, 6668, 6669, 6665, 6000, 10080, 6697]) {
+    const ok = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(candidate, '127.0.0.1', () => r(true));
+    });
+    if (ok) {
+      port = candidate;
+      break;
+    }
+  }
+  if (port === 0) return void t.skip('every blocked port is in use on 127.0.0.1');
+  try {
+    const url = `http://127.0.0.1:${port}/announce`;
+    await assert.rejects(fetch(url), 'the global fetch refuses this port (else the test proves nothing)');
+    const transport = new HttpTrackerTransport();
+    assert.deepEqual((await transport.announce(url, req)).peers, [{ host: '10.9.9.9', port: 9 }]);
+    const moved = await transport.announce(`http://127.0.0.1:${port}/moved`, req);
+    assert.deepEqual(moved.peers, [{ host: '10.9.9.9', port: 9 }]);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test('HTTP scrape over a real socket', async () => {
   const t = new HttpTrackerTransport();
   assert.deepEqual(await t.scrape(`${base}/announce`, [INFO_HASH]), [
