@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { errorMessage, PeerdropError } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
+import { sanitizeForTerminal } from '../util/terminal-text.js';
 import { registerCommands } from './commands/index.js';
-import { CliError } from './output.js';
+import { describeError } from './errors.js';
+import { CliError, handleClosedStdout } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -14,13 +16,18 @@ export async function main(rawArgv: readonly string[]): Promise<number> {
   const first = rawArgv[0];
   const isDaemon = first === undefined || (first.startsWith('-') && !rawArgv.some((a) => INFO_FLAGS.has(a)));
   const argv = isDaemon ? ['daemon', ...rawArgv] : rawArgv;
+  handleClosedStdout();
   const program = new Command()
     .name('peerdrop')
     .description('Peer-to-peer file sharing over the BitTorrent protocol.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Commander's own errors (`error: unknown option …`, a suggestion on the next line) in
+      // peerdrop's one format: `peerdrop: <what> (<where to look>)`, one line, exit 2.
+      outputError: (s, write) => write(`${commanderErrorLine(s, argv)}\n`),
+    });
   try {
     await registerCommands(program, argv);
     await program.parseAsync(argv as string[], { from: 'user' });
@@ -31,18 +38,28 @@ export async function main(rawArgv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`peerdrop: ${err.message}\n`);
+      process.stderr.write(`peerdrop: ${sanitizeForTerminal(err.message, { maxChars: 2000 })}\n`);
       return err.exitCode;
     }
-    if (err instanceof PeerdropError) {
-      process.stderr.write(`peerdrop: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    process.stderr.write(`peerdrop: ${errorMessage(err)}${code ? ` (${code})` : ''}\n`);
+    process.stderr.write(`peerdrop: ${describeError(err).message}\n`);
     if (process.env.PEERDROP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
+}
+
+/** `error: unknown option '--x'\n(Did you mean --y?)\n` → `peerdrop: unknown option '--x' (Did you mean --y?; see peerdrop get --help)`. */
+function commanderErrorLine(text: string, argv: readonly string[]): string {
+  const parts = text
+    .replace(/^error:\s*/i, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const [first = 'bad arguments', ...rest] = parts;
+  const command = argv.find((a) => !a.startsWith('-'));
+  const known = command !== undefined && !/^unknown command/.test(first);
+  const help = `see peerdrop ${known ? `${command} ` : ''}--help`;
+  const extra = rest.map((r) => r.replace(/^\((.*)\)$/, '$1')).join('; ');
+  return `peerdrop: ${sanitizeForTerminal(first, { maxChars: 300 })} (${extra ? `${sanitizeForTerminal(extra, { maxChars: 200 })}; ` : ''}${help})`;
 }
 
 main(process.argv.slice(2)).then(

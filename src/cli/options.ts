@@ -4,6 +4,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import { makeDirs } from '../storage/safe-join.js';
 import { errorMessage } from '../util/errors.js';
 import { hostPortProblem, parsePortText } from '../util/ip.js';
+import { errnoInWords } from './errors.js';
 import { type CliError, usageError } from './output.js';
 
 /**
@@ -97,8 +98,11 @@ export async function checkDownloadDir(dir: string): Promise<void> {
     await unlink(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'the folder does not accept new files (a special file system?)' : code;
-    throw usageError(`--dir: cannot create files in ${dir}: ${why ?? errorMessage(err)}`);
+    const why =
+      code === 'ENOENT'
+        ? 'the folder does not accept new files (a special file system?)'
+        : errnoInWords(code, errorMessage(err));
+    throw usageError(`--dir: cannot create files in ${dir}: ${why}`);
   }
 }
 

@@ -20,15 +20,44 @@ export function usageError(message: string): CliError {
   return new CliError(message, 2, 'CLI_USAGE');
 }
 
+let isStdoutClosed = false;
+const closedListeners = new Set<() => void>();
+
+/**
+ * A closed stdout (`peerdrop get x --json | head -1`) ends the program quietly: no EPIPE stack
+ * trace, nothing more written. A transfer in progress registers with `onStdoutClosed` to stop
+ * as Ctrl-C would (trackers told, resume data saved); anything else exits at once with 0, the
+ * reader having taken what it wanted.
+ */
+export function handleClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    if (isStdoutClosed) return;
+    isStdoutClosed = true;
+    if (closedListeners.size === 0) process.exit(0);
+    for (const listener of closedListeners) listener();
+  });
+}
+
+/** Call `listener` once if stdout's reader goes away; returns the unsubscribe function. */
+export function onStdoutClosed(listener: () => void): () => void {
+  closedListeners.add(listener);
+  return () => closedListeners.delete(listener);
+}
+
+function writeStdout(text: string): void {
+  if (!isStdoutClosed) process.stdout.write(text);
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  writeStdout(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
 }
 
 /** One compact JSON object per line (for `--json` event streams). */
 export function printJsonLine(value: unknown): void {
   // Values may come from peers, trackers or an index: terminal controls are escaped as \uXXXX
   // (the JSON value is unchanged), so piping --json to a terminal is safe too.
-  process.stdout.write(`${escapeJsonForTerminal(JSON.stringify(value, jsonReplacer))}\n`);
+  writeStdout(`${escapeJsonForTerminal(JSON.stringify(value, jsonReplacer))}\n`);
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {

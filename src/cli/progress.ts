@@ -1,3 +1,4 @@
+import { bar, columnsOf, DEFAULT_COLUMNS, fitLine } from './line-fit.js';
 import { formatBytes } from './output.js';
 
 /**
@@ -29,15 +30,25 @@ export interface Progress {
 const BAR_WIDTH = 24;
 
 /** Format one progress line (exported for tests). */
-export function formatProgress(label: string, done: number, total: number, elapsedMs: number): string {
+export function formatProgress(
+  label: string,
+  done: number,
+  total: number,
+  elapsedMs: number,
+  columns = DEFAULT_COLUMNS,
+): string {
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
-  const filled = Math.round(fraction * BAR_WIDTH);
-  const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
   const etaS = rate > 0 ? Math.ceil((total - done) / rate) : undefined;
   const eta = etaS === undefined ? '--' : etaS >= 60 ? `${Math.floor(etaS / 60)}m${etaS % 60}s` : `${etaS}s`;
   const percent = `${(fraction * 100).toFixed(fraction < 1 ? 1 : 0)}%`.padStart(6);
-  return `${label ? `${label} ` : ''}${bar} ${percent} ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(Math.round(rate))}/s ETA ${eta}`;
+  const tail = `${percent} ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(Math.round(rate))}/s ETA ${eta}`;
+  // Fitted to the terminal: the bar shrinks first, so a redrawn line never wraps.
+  return fitLine(
+    (width) => `${label ? `${label} ` : ''}${width > 0 ? `${bar(fraction, width, '-')} ` : ''}${tail}`,
+    BAR_WIDTH,
+    columns,
+  );
 }
 
 /** Create a progress reporter (see `ProgressOptions`). */
@@ -53,7 +64,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   let total = 0;
   let drawn = false;
   const draw = (): void => {
-    const line = formatProgress(label, done, total, now() - started);
+    const line = formatProgress(label, done, total, now() - started, columnsOf(stream));
     stream.write(isTty ? `\r${line}\x1b[K` : `${line}\n`);
     drawn = true;
   };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { formatMagnet } from '../metainfo/magnet.js';
+import { errnoInWords } from './errors.js';
 import { CliError } from './output.js';
 
 /**
@@ -63,6 +64,6 @@ async function readTorrentFile(path: string): Promise<Uint8Array> {
       throw new CliError(
         `${path}: no such file (give a .torrent file, a magnet: link, or - for a search result)`,
       );
-    throw new CliError(`${path}: cannot read (${code ?? String(err)})`);
+    throw new CliError(`cannot read ${path}: ${errnoInWords(code, String(err))}`);
   }
 }

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import type { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
 import { sanitizeForTerminal } from '../util/terminal-text.js';
-import { formatBytes, printJsonLine, usageError } from './output.js';
+import { describeError } from './errors.js';
+import { bar, columnsOf, fitLine } from './line-fit.js';
+import { formatBytes, onStdoutClosed, printJsonLine, usageError } from './output.js';
 
 /**
  * Shared by `get`, `seed` and `share`: the live status line (TTY), `--json` event lines,
@@ -17,14 +20,16 @@ export interface TransferOutput {
   readonly manualPeers?: readonly string[];
   /** After this long with nothing arriving, say why and what to do (default 15 s). */
   readonly stallHintMs?: number;
+  /** The download folder: the done line says where the files are. */
+  readonly dir?: string;
 }
 
 /** Why nothing arrives, in words a newcomer can act on (exported for tests). */
 export function stallHint(s: TorrentStatus): { code: string; message: string } {
   const known = s.knownPeers ?? 0;
   const sources = s.sources && s.sources.length > 0 ? s.sources.join(', ') : 'none';
-  const next =
-    'add a peer with --peer host:port, a tracker (magnet tr= or --tracker), or enable the DHT when available';
+  const hasDht = s.sources?.includes('dht') ?? false;
+  const next = `add a peer with --peer host:port or a tracker (magnet tr= or --tracker)${hasDht ? '; the DHT is searching too' : ', or turn the DHT on (no --no-dht; private torrents never use it)'}`;
   if (known === 0)
     return {
       code: 'NO_PEERS_FOUND',
@@ -66,13 +71,20 @@ function formatEta(seconds: number | null): string {
   return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export function statusLine(s: TorrentStatus): string {
-  const pct = (s.progress * 100).toFixed(1).padStart(5);
-  const barWidth = 20;
-  const filled = Math.round(s.progress * barWidth);
-  const bar = `${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}`;
-  const known = s.knownPeers === undefined ? '' : ` of ${s.knownPeers} known`;
-  return `${s.state.padEnd(11)} [${bar}] ${pct}%  down ${formatRate(s.downloadRate)}  up ${formatRate(s.uploadRate)}  peers ${s.peers}${known}  eta ${formatEta(s.etaSeconds)}`;
+/**
+ * The live status line, fitted to `columns` (the terminal's width; 80 for logs): the bar
+ * shrinks or goes before anything else is cut. At full width:
+ * `downloading  42.1% [########............] down 1.21 MiB/s up 0 B/s peers 3/12 eta 1m05s`.
+ */
+export function statusLine(s: TorrentStatus, columns = 80): string {
+  const pct = `${(s.progress * 100).toFixed(1).padStart(5)}%`;
+  const known = s.knownPeers === undefined ? '' : `/${s.knownPeers}`;
+  const tail = `down ${formatRate(s.downloadRate)} up ${formatRate(s.uploadRate)} peers ${s.peers}${known} eta ${formatEta(s.etaSeconds)}`;
+  return fitLine(
+    (width) => `${s.state.padEnd(11)} ${pct} ${width > 0 ? `${bar(s.progress, width)} ` : ''}${tail}`,
+    20,
+    columns,
+  );
 }
 
 /**
@@ -92,6 +104,7 @@ export function followTransfer(
       if (isFinishing) return;
       isFinishing = true;
       clearInterval(hintTimer);
+      stopWatchingStdout();
       if (isTty) process.stderr.write('\n');
       const hardExit = setTimeout(() => resolve(code), 2000);
       hardExit.unref();
@@ -106,6 +119,8 @@ export function followTransfer(
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // `peerdrop get x --json | head -1`: the reader left; stop as Ctrl-C would, quietly.
+    const stopWatchingStdout = onStdoutClosed(() => void finish(0));
     const startedAt = Date.now();
     const first = handle.status();
     if (out.isJson)
@@ -134,9 +149,12 @@ export function followTransfer(
     hintTimer.unref();
     const manual = new Set(out.manualPeers ?? []);
     const reported = new Set<string>();
+    // A peer that connected once and later left is not "unreachable"; only dials that never
+    // got through are reported.
+    const connected = new Set<string>();
     handle.on('progress', (s) => {
       if (out.isJson) printJsonLine({ event: 'progress', ...s });
-      else if (isTty) process.stderr.write(`\r${statusLine(s)}\x1b[K`);
+      else if (isTty) process.stderr.write(`\r${statusLine(s, columnsOf(process.stderr))}\x1b[K`);
       else if (Date.now() - lastLineAt > 5000) {
         lastLineAt = Date.now();
         process.stderr.write(`${statusLine(s)}\n`);
@@ -144,8 +162,15 @@ export function followTransfer(
     });
     handle.on('peer', (p) => {
       if (out.isJson) printJsonLine({ event: 'peer', ...p });
+      if (p.kind === 'connected') connected.add(p.address);
       // A dial that failed before the handshake: say so for the peers the user typed.
-      if (p.kind === 'disconnected' && manual.has(p.address) && !reported.has(p.address)) {
+      if (
+        p.kind === 'disconnected' &&
+        !isFinishing &&
+        manual.has(p.address) &&
+        !connected.has(p.address) &&
+        !reported.has(p.address)
+      ) {
         reported.add(p.address);
         const message = `could not connect to ${p.address}: ${sanitizeForTerminal(p.reason ?? 'unknown reason')}`;
         if (out.isJson) printJsonLine({ event: 'warning', code: 'PEER_UNREACHABLE', message });
@@ -160,22 +185,20 @@ export function followTransfer(
       if (out.isJson) printJsonLine({ event: 'metadata', name: m.name, totalLength: m.totalLengthBytes });
     });
     handle.on('error', (err) => {
-      if (out.isJson)
-        printJsonLine({
-          event: 'error',
-          message: err.message,
-          code: (err as { code?: string }).code ?? null,
-        });
-      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}peerdrop: ${sanitizeForTerminal(err.message)}\n`);
+      const described = describeError(err);
+      if (out.isJson) printJsonLine({ event: 'error', message: described.message, code: described.code });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}peerdrop: ${described.message}\n`);
       void finish(1);
     });
     handle.done().then(
       () => {
         const s = handle.status();
-        if (out.isJson) printJsonLine({ event: 'done', ...s });
+        // Where the files are: the torrent's name inside the download folder.
+        const path = out.dir === undefined ? undefined : join(out.dir, s.name);
+        if (out.isJson) printJsonLine({ event: 'done', ...s, ...(path === undefined ? {} : { path }) });
         else
           process.stderr.write(
-            `${isTty ? '\r\x1b[K' : ''}done: ${sanitizeForTerminal(s.name)} (${formatBytes(s.wantedBytes)})\n`,
+            `${isTty ? '\r\x1b[K' : ''}done: ${sanitizeForTerminal(s.name)} (${formatBytes(s.wantedBytes)})${path === undefined ? '' : ` at ${sanitizeForTerminal(path)}`}\n`,
           );
         if (!out.keepSeeding) void finish(0);
         else if (!out.isJson) process.stderr.write('seeding; press Ctrl-C to stop\n');

@@ -6,6 +6,7 @@ import { pieceLengthProblem } from '../../metainfo/piece-length.js';
 import type { TorrentVersion } from '../../metainfo/types.js';
 import { type CreateTorrentResult, createTorrent } from '../../storage/create-torrent.js';
 import { toHex } from '../../util/bytes.js';
+import { errnoInWords } from '../errors.js';
 import { noContentError, parseTrackerUrl, parseWebSeedUrl } from '../options.js';
 import { CliError, formatBytes, parseSize, printJson, usageError } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -103,8 +104,8 @@ async function checkOutput(outPath: string, isForced: boolean): Promise<void> {
   if (existing && !isForced) throw new CliError(`output ${outPath} exists (use --force to overwrite)`);
   try {
     await access(existing ? outPath : dirname(outPath), constants.W_OK);
-  } catch {
-    throw new CliError(`cannot write ${outPath}: permission denied or folder missing`);
+  } catch (err) {
+    throw new CliError(`cannot write ${outPath}: ${errnoInWords((err as NodeJS.ErrnoException).code)}`);
   }
 }
 
@@ -143,7 +144,7 @@ async function runCreate(input: string, options: CreateOptions): Promise<void> {
 async function writeOutput(outPath: string, bytes: Uint8Array, isForced: boolean): Promise<void> {
   // 'wx' refuses a file that appeared while hashing, unless --force.
   const fh = await open(outPath, isForced ? 'w' : 'wx').catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot write ${outPath} (${err.code ?? err.message})`);
+    throw new CliError(`cannot write ${outPath}: ${errnoInWords(err.code, err.message)}`);
   });
   try {
     await fh.writeFile(bytes);

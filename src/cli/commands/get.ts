@@ -5,8 +5,8 @@ import type { Metainfo } from '../../metainfo/types.js';
 import { encryptionTransportOptions, parseEncryptionPolicy } from '../../mse/mse-transport.js';
 import { Session } from '../../session/session.js';
 import type { TorrentHandle } from '../../session/torrent-handle.js';
-import { PeerdropError } from '../../util/errors.js';
 import { addDhtOptions, dhtSessionOptions } from '../dht-options.js';
+import { notATorrentError } from '../errors.js';
 import { checkDownloadDir, checkFileSelection, parsePeerOption, parsePortOption } from '../options.js';
 import { parseSize, usageError } from '../output.js';
 import { resolveSource } from '../source.js';
@@ -92,6 +92,7 @@ export async function runTransfer(
     });
     const transfer = followTransfer(session, handle, {
       manualPeers: opts.peer ?? [],
+      dir: resolve(opts.dir),
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
     });
@@ -112,8 +113,7 @@ async function loadInput(source: string, indexUrl: string | undefined): Promise<
   try {
     return parseMetainfo(input);
   } catch (err) {
-    if (err instanceof PeerdropError) throw new PeerdropError(err.code, `${source}: ${err.message}`);
-    throw err;
+    throw notATorrentError(source, err);
   }
 }
 

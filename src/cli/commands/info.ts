@@ -4,7 +4,7 @@ import { infoHashHex, infoHashV2Hex } from '../../metainfo/info-hash.js';
 import { formatMagnet, magnetFromMetainfo, parseMagnet } from '../../metainfo/magnet.js';
 import { DEFAULT_METAINFO_LIMITS, parseMetainfo } from '../../metainfo/parse.js';
 import type { MagnetLink, Metainfo, TorrentFileEntry } from '../../metainfo/types.js';
-import { PeerdropError } from '../../util/errors.js';
+import { errnoInWords, notATorrentError } from '../errors.js';
 import { CliError, formatBytes, printJson } from '../output.js';
 
 /**
@@ -72,7 +72,7 @@ export function register(program: Command): void {
 async function load(path: string, options: InfoOptions): Promise<Metainfo> {
   const limit = DEFAULT_METAINFO_LIMITS.maxTorrentBytes;
   const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new CliError(`cannot read ${path}: ${errnoInWords(err.code, err.message)}`);
   });
   if (!st.isFile()) throw new CliError(`${path} is not a file`);
   // Checked before reading: a torrent larger than the parser's limit is refused unread.
@@ -81,8 +81,7 @@ async function load(path: string, options: InfoOptions): Promise<Metainfo> {
   try {
     return parseMetainfo(bytes, { unsafePaths: options.sanitize ? 'sanitize' : 'refuse' });
   } catch (err) {
-    if (err instanceof PeerdropError) throw new PeerdropError(err.code, `${path}: ${err.message}`);
-    throw err;
+    throw notATorrentError(path, err);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   parseMetainfo,
 } from '../../metainfo/index.js';
 import { sanitizeForTerminal } from '../../util/terminal-text.js';
+import { notATorrentError } from '../errors.js';
 import { CliError, usageError } from '../output.js';
 
 /**
@@ -98,7 +99,11 @@ async function loadTorrent(file: string): Promise<Metainfo> {
   const size = (await stat(file)).size;
   if (size > DEFAULT_METAINFO_LIMITS.maxTorrentBytes)
     throw new CliError(`${file} is too large to be a .torrent`);
-  return parseMetainfo(await readFile(file));
+  try {
+    return parseMetainfo(await readFile(file));
+  } catch (err) {
+    throw notATorrentError(file, err);
+  }
 }
 
 export function register(program: Command): void {

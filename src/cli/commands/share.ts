@@ -91,7 +91,12 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
       process.stderr.write(`  peerdrop get '${link}'\n`);
       process.stdout.write(`${link}\n`);
     }
-    return await followTransfer(session, handle, { isJson: opts.json ?? false, keepSeeding: true });
+    return await followTransfer(session, handle, {
+      isJson: opts.json ?? false,
+      keepSeeding: true,
+      manualPeers: opts.peer,
+      dir: dirname(path),
+    });
   } catch (err) {
     await session.close().catch(() => {});
     throw err;
