@@ -184,3 +184,22 @@ test('a torrent added before we listen waits for a port', () => {
   h.core.upkeep();
   assert.equal(h.sent.length, 2);
 });
+
+test('a torrent added just after a peer announced it meets that peer at once (within 5 minutes)', () => {
+  const h = harness({ perSource: 2000, maxSources: 2000 });
+  const msg = (ih: string, port: number) =>
+    encodeLsdAnnounce({ family: 'IPv4', port, infoHashes: [ih], cookie: 'x' });
+  h.core.handleMessage(msg(IH, 5000), from('10.0.0.7'));
+  h.core.handleMessage(msg(IH2, 5001), from('10.0.0.8'));
+  assert.equal(h.peers.length, 0);
+  h.advance(299_000);
+  h.core.add(IH, () => 1);
+  assert.deepEqual(h.peers, [{ ih: IH, host: '10.0.0.7', port: 5000 }]);
+  h.advance(2000);
+  h.core.add(IH2, () => 1);
+  assert.equal(h.peers.length, 1, 'forgotten after 5 minutes');
+  // The table is bounded.
+  for (let i = 0; i < 1000; i++)
+    h.core.handleMessage(msg(i.toString(16).padStart(40, '0'), 1), from(`10.1.${i >> 8}.${i & 255}`));
+  assert.ok((h.core as unknown as { recent: Map<string, number> }).recent.size <= 256);
+});

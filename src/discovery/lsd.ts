@@ -12,6 +12,8 @@
  *   `announceIntervalMs`, 5 min by default); hearing a peer announce a torrent we share brings our
  *   next announce forward, but never closer than a minute to the previous one, so two peers that
  *   start minutes apart still find each other quickly and a flood cannot make us chatty;
+ * - announces of torrents we do not (yet) have are remembered for a few minutes in a small table,
+ *   so a torrent added just after a peer announced it meets that peer at once;
  * - each source address gets a bounded number of datagrams and reported peers per minute, and the
  *   table of sources is itself bounded.
  */
@@ -28,6 +30,9 @@ const MAX_COOKIE_CHARS = 64;
 export const LSD_MIN_INTERVAL_MS = 60_000;
 export const LSD_DEFAULT_INTERVAL_MS = 5 * 60_000;
 const SOURCE_WINDOW_MS = 60_000;
+/** Announces of torrents we do not have are remembered this long, for a torrent added soon after. */
+const RECENT_MS = 5 * 60_000;
+const MAX_RECENT = 256;
 
 export type LsdFamily = 'IPv4' | 'IPv6';
 
@@ -198,6 +203,8 @@ export class LsdCore {
   };
   private readonly torrents = new Map<string, TorrentEntry>();
   private readonly sources = new Map<string, SourceWindow>();
+  /** `infoHash host port` → when heard; insertion order is age order. */
+  private readonly recent = new Map<string, number>();
   private readonly intervalMs: number;
   private readonly perSource: number;
   private readonly maxSources: number;
@@ -212,11 +219,15 @@ export class LsdCore {
   add(infoHash: string, port: () => number): void {
     const key = infoHash.toLowerCase();
     if (!HEX40.test(key) || this.torrents.has(key)) return;
-    this.torrents.set(key, {
-      port,
-      lastAnnounceMs: Number.NEGATIVE_INFINITY,
-      nextAnnounceMs: this.options.now(),
-    });
+    const now = this.options.now();
+    this.torrents.set(key, { port, lastAnnounceMs: Number.NEGATIVE_INFINITY, nextAnnounceMs: now });
+    for (const [k, at] of this.recent) {
+      if (now - at >= RECENT_MS || !k.startsWith(key)) continue;
+      const [, host, p] = k.split(' ');
+      this.recent.delete(k);
+      this.stats.peersReported++;
+      this.options.onPeer(key, { host: host!, port: Number(p) });
+    }
   }
 
   remove(infoHash: string): void {
@@ -255,7 +266,10 @@ export class LsdCore {
     this.stats.accepted++;
     for (const ih of announce.infoHashes) {
       const entry = this.torrents.get(ih);
-      if (entry === undefined) continue;
+      if (entry === undefined) {
+        this.remember(`${ih} ${host} ${announce.port}`, now);
+        continue;
+      }
       this.stats.peersReported++;
       this.options.onPeer(ih, { host, port: announce.port });
       // Answer with our own announce soon, within the once-a-minute budget.
@@ -290,6 +304,16 @@ export class LsdCore {
     }
     for (const [host, w] of this.sources) if (now - w.startMs >= SOURCE_WINDOW_MS) this.sources.delete(host);
     return next;
+  }
+
+  private remember(key: string, now: number): void {
+    this.recent.delete(key);
+    this.recent.set(key, now);
+    // Oldest first: drop what expired, then the oldest while over the cap.
+    for (const [k, at] of this.recent) {
+      if (now - at < RECENT_MS && this.recent.size <= MAX_RECENT) break;
+      this.recent.delete(k);
+    }
   }
 
   private admit(host: string, now: number): boolean {
