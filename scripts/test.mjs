@@ -40,12 +40,17 @@ function walk(dir, out) {
 
 if (!process.env.PEERDROP_SKIP_STATIC) {
   run('typecheck (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
-  run('lint + format (biome)', 'npx', ['biome', 'check', 'src', 'test', 'fuzz', 'bench', 'scripts']);
+  run('typecheck web UI (ui/, DOM)', 'npx', ['tsc', '--noEmit', '-p', 'ui/tsconfig.json']);
+  run('lint + format (biome)', 'npx', ['biome', 'check', 'src', 'test', 'fuzz', 'bench', 'scripts', 'ui']);
   run('layering (dependency-cruiser)', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs']);
 }
-if (process.env.PEERDROP_SKIP_STATIC)
+if (process.env.PEERDROP_SKIP_STATIC) {
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-else run('build (tsc -> dist)', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
+  spawnSync(process.execPath, ['scripts/build-ui.mjs', '--quiet'], { cwd: root, stdio: 'inherit' });
+} else {
+  run('build (tsc -> dist)', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
+  run('build web UI (esbuild -> dist/ui)', process.execPath, ['scripts/build-ui.mjs', '--quiet']);
+}
 
 let files = ['src', 'test', 'fuzz', 'bench'].flatMap((d) => walk(join(root, d), [])).sort();
 if (filters.length) files = files.filter((f) => filters.some((w) => f.includes(w)));

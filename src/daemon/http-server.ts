@@ -26,6 +26,8 @@ import {
   VERSION,
 } from './http-common.js';
 import { registerApiRoutes } from './routes-api.js';
+import { registerSearchRoutes } from './routes-search.js';
+import { registerShareRoutes } from './routes-share.js';
 import { registerTransmissionRpc } from './transmission-rpc.js';
 import { registerWebRoutes } from './web.js';
 
@@ -151,6 +153,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Daemo
   });
   registerApiRoutes(app, context);
   registerTransmissionRpc(app, context);
+  registerShareRoutes(app, context);
+  registerSearchRoutes(app, context);
   registerWebRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

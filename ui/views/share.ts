@@ -1,0 +1,181 @@
+/**
+ * Share a file or folder from the download folder: pick it, let the daemon check it for what
+ * should not be shared (keys, credentials, wallets…), confirm if something was found, then get
+ * the magnet link and its QR code while the daemon seeds it.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, messageOf } from '../api.js';
+import type { BrowseResult, ShareFinding, ShareResult } from '../api-types.js';
+import { formatBytes } from '../format.js';
+import { html } from '../html.js';
+import { QrCode } from '../qr.js';
+import { upsertTorrent } from '../store.js';
+import { notify } from '../toast.js';
+
+function joinPath(base: string, name: string): string {
+  return base ? `${base}/${name}` : name;
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+function Browser({ onPick }: { onPick: (path: string) => void }) {
+  const [path, setPath] = useState('');
+  const [data, setData] = useState<BrowseResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let isLive = true;
+    setError(null);
+    api.get<BrowseResult>(`/api/share/browse?path=${encodeURIComponent(path)}`).then(
+      (d) => isLive && setData(d),
+      (err) => isLive && setError(messageOf(err)),
+    );
+    return () => {
+      isLive = false;
+    };
+  }, [path]);
+  if (error) return html`<p class="error">${error}</p>`;
+  if (!data) return html`<p class="muted">Loading the download folder…</p>`;
+  return html`<div class="browser">
+    <div class="browser-head">
+      <code title=${data.root}>${data.path ? `${data.root}/${data.path}` : data.root}</code>
+      ${path ? html`<button type="button" class="btn small" onClick=${() => setPath(parentOf(path))}>Up</button>` : null}
+      ${path ? html`<button type="button" class="btn small primary" onClick=${() => onPick(path)}>Share this folder</button>` : null}
+    </div>
+    ${
+      data.entries.length === 0
+        ? html`<p class="empty">This folder is empty. Put the files to share in the download folder, then come back.</p>`
+        : html`<ul class="entries">
+            ${data.entries.map(
+              (e) => html`<li key=${e.name}>
+                ${
+                  e.isDir
+                    ? html`<button type="button" class="link" onClick=${() => setPath(joinPath(path, e.name))}>📁 ${e.name}</button>`
+                    : html`<span>📄 ${e.name} <span class="muted">${formatBytes(e.sizeBytes)}</span></span>`
+                }
+                <button type="button" class="btn small" data-share=${e.name} onClick=${() => onPick(joinPath(path, e.name))}>Share</button>
+              </li>`,
+            )}
+          </ul>`
+    }
+  </div>`;
+}
+
+function Findings({ findings }: { findings: readonly ShareFinding[] }) {
+  return html`<ul class="findings" id="findings">
+    ${findings.map(
+      (f) => html`<li><code>${f.path}</code> <span class="muted">${f.reason ?? f.kind ?? ''}</span></li>`,
+    )}
+  </ul>`;
+}
+
+function Result({ result }: { result: ShareResult }) {
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(result.magnet);
+      notify('Magnet link copied');
+    } catch {
+      notify('Copy is not allowed here; select the link and copy it.', 'error');
+    }
+  };
+  return html`<div class="share-result" id="share-result">
+    <h2>Sharing ${result.name}</h2>
+    <p>It is seeding now. Others add this link in peerdrop or any BitTorrent client, or scan the code:</p>
+    <div class="share-grid">
+      <${QrCode} text=${result.magnet} label=${`QR code of the magnet link for ${result.name}`} />
+      <div class="stack">
+        <label class="field">
+          <span>Magnet link</span>
+          <textarea id="share-magnet" readonly rows="4" value=${result.magnet} onFocus=${(e: Event) => (e.target as HTMLTextAreaElement).select()}></textarea>
+        </label>
+        <div class="actions">
+          <button type="button" class="btn primary" onClick=${copy}>Copy link</button>
+          <a class="btn" href=${`#/t/${result.torrent.infoHash}`}>Open the torrent</a>
+        </div>
+        ${
+          result.findings.length > 0
+            ? html`<p class="warn">Shared although these looked sensitive:</p><${Findings} findings=${result.findings} />`
+            : html`<p class="ok">Checked: nothing that looks private (keys, credentials, wallets) was found.</p>`
+        }
+      </div>
+    </div>
+  </div>`;
+}
+
+export function ShareView() {
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [findings, setFindings] = useState<readonly ShareFinding[] | null>(null);
+  const [isConfirmed, setConfirmed] = useState(false);
+  const [result, setResult] = useState<ShareResult | null>(null);
+
+  const share = async (target: string, includeSensitive: boolean) => {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      const r = await api.post<ShareResult>('/api/share', { path: target, includeSensitive });
+      upsertTorrent(r.torrent);
+      setResult(r);
+      setFindings(null);
+      setConfirmed(false);
+      notify(`Sharing ${r.name}`);
+    } catch (err) {
+      const body = err instanceof ApiError ? (err.body as { findings?: ShareFinding[] } | null) : null;
+      if (err instanceof ApiError && err.code === 'SHARE_SENSITIVE' && body?.findings)
+        setFindings(body.findings);
+      else setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const pick = (p: string) => {
+    setPath(p);
+    setFindings(null);
+    setConfirmed(false);
+    void share(p, false);
+  };
+
+  return html`<section class="panel" aria-labelledby="share-title">
+    <h1 id="share-title">Share a file or folder</h1>
+    <p class="muted">peerdrop makes a torrent of it, seeds it from here, and gives you a link to send. Only what is inside the download folder can be shared.</p>
+    <form
+      class="inline-form"
+      onSubmit=${(e: Event) => {
+        e.preventDefault();
+        if (path.trim()) pick(path.trim());
+      }}
+    >
+      <input
+        id="share-path"
+        type="text"
+        placeholder="folder or file inside the download folder"
+        aria-label="Path to share"
+        value=${path}
+        onInput=${(e: Event) => setPath((e.target as HTMLInputElement).value)}
+      />
+      <button class="btn primary" type="submit" disabled=${busy || !path.trim()}>${busy ? 'Hashing…' : 'Share'}</button>
+    </form>
+    ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+    ${
+      findings
+        ? html`<div class="caution" role="alert" id="share-findings">
+            <h2>This looks private</h2>
+            <p>These files look like keys, credentials or other private data. Anyone with the link could download them.</p>
+            <${Findings} findings=${findings} />
+            <label class="check"><input type="checkbox" checked=${isConfirmed} onChange=${(e: Event) => setConfirmed((e.target as HTMLInputElement).checked)} /> I know what these are and want to share them anyway</label>
+            <div class="actions">
+              <button type="button" class="btn danger" disabled=${!isConfirmed || busy} onClick=${() => share(path, true)}>Share anyway</button>
+              <button type="button" class="btn" onClick=${() => setFindings(null)}>Cancel</button>
+            </div>
+          </div>`
+        : null
+    }
+    ${result ? html`<${Result} result=${result} />` : null}
+    <h2>Download folder</h2>
+    <${Browser} onPick=${pick} />
+  </section>`;
+}
