@@ -50,8 +50,12 @@ export function parseEpisodeFilter(filter: string): EpisodeRange[] {
     .split(';')
     .map((p) => p.trim())
     .filter((p) => p !== '')) {
-    const m = /^(\d{1,3})x(\d{1,4})?(?:(-)(\d{1,4})?)?$/i.exec(part);
-    if (!m) throw new Error(`episode filter part ${JSON.stringify(part)} is not like 1x01, 1x01-1x10 or 2x-`);
+    const m = /^(\d{1,3})x(\d{1,4})?(?:(-)(?:(\d{1,3})x)?(\d{1,4})?)?$/i.exec(part);
+    if (!m || (m[4] !== undefined && Number(m[4]) !== Number(m[1])))
+      throw new Error(
+        `episode filter part ${JSON.stringify(part)} is not like 1x01, 1x2-5, 1x01-1x10 or 2x-`,
+      );
+    m.splice(4, 1);
     const season = Number(m[1]);
     const from = m[2] === undefined ? 0 : Number(m[2]);
     const to = m[3]
