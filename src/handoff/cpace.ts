@@ -22,6 +22,12 @@ export const CPACE_SHARE_BYTES = 32;
 
 const { Point } = ristretto255;
 const ORDER = Point.Fn.ORDER;
+type RistrettoPoint = InstanceType<typeof Point>;
+/** What callers of `calculateGenerator` use of a point. */
+export interface GroupElement {
+  multiply(scalar: bigint): GroupElement;
+  toBytes(): Uint8Array;
+}
 
 export class CpaceError extends PeerdropError {
   constructor(message: string) {
@@ -51,7 +57,7 @@ export function generatorString(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array
 }
 
 /** The session's generator g: the password enters here and nowhere else. */
-export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array) {
+export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): GroupElement {
   const hash = createHash('sha512')
     .update(generatorString(prs, ci, sid))
     .digest();
@@ -96,7 +102,7 @@ export class Cpace {
    * not a canonical ristretto255 encoding or is the identity (scalar_mult_vfy's abort).
    */
   finish(theirShare: Uint8Array): Uint8Array {
-    let point: InstanceType<typeof Point>;
+    let point: RistrettoPoint;
     try {
       point = Point.fromBytes(theirShare);
     } catch {

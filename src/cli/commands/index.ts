@@ -72,6 +72,16 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./dht.js'),
   },
   {
+    name: 'send',
+    summary: 'send a file or folder with a short code (end-to-end encrypted)',
+    load: () => import('./send.js'),
+  },
+  {
+    name: 'receive',
+    summary: 'receive what `peerdrop send` offers, given its code',
+    load: () => import('./receive.js'),
+  },
+  {
     name: 'search',
     summary: 'search an index; prints a table or JSON with magnet links',
     load: () => import('./search.js'),
