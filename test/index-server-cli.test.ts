@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encode } from '../src/bencode/index.js';
+import { loadOrCreateIdentity } from '../src/index-server/identity.js';
 import { CLI_PATH, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -96,6 +97,8 @@ test('publish, search --json, and unpublish through the CLI against a running in
   });
   assert.match(again.stdout, /^updated/);
 
+  // Another publisher, with a key of its own: the index (not the CLI) refuses.
+  loadOrCreateIdentity(join(dir.path, 'other'));
   const other = await runCli(['unpublish', infoHash, '--index', url], {
     env: { PEERDROP_HOME: join(dir.path, 'other') },
   });

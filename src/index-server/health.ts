@@ -314,3 +314,26 @@ export class HealthUpdater {
     await this.running?.catch(() => undefined);
   }
 }
+
+/**
+ * Why a result's swarm health is unknown (seeders null), in words for the search page and the
+ * API's `healthNote`; null when it is known. `allowPrivateTrackers` is the index's setting
+ * (`peerdrop index --health-private-trackers`).
+ */
+export function healthNote(
+  hit: {
+    readonly seeders: number | null;
+    readonly checkedAtMs: number | null;
+    readonly trackers: readonly string[];
+  },
+  allowPrivateTrackers: boolean,
+): string | null {
+  if (hit.seeders !== null) return null;
+  if (hit.trackers.length === 0) return 'no trackers listed: health comes from tracker scrapes';
+  const targets = hit.trackers.map(trackerTarget);
+  if (targets.every((t) => t === null)) return 'none of its trackers is a URL this index can scrape';
+  if (!allowPrivateTrackers && targets.every((t) => t === null || isPlainlyPrivate(t)))
+    return 'its trackers are on private or loopback addresses, which this index does not scrape (an operator can allow them with --health-private-trackers)';
+  if (hit.checkedAtMs === null) return 'not scraped yet';
+  return 'its trackers did not answer the last scrape';
+}

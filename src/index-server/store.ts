@@ -58,6 +58,8 @@ export interface SearchHit {
   readonly leechers: number | null;
   readonly checkedAtMs: number | null;
   readonly magnet: string;
+  /** The entry's trackers (also in the magnet): what health is scraped from. */
+  readonly trackers: readonly string[];
 }
 
 export interface SearchPage {
@@ -249,5 +251,6 @@ export function toSearchHit(e: StoredEntry): SearchHit {
     leechers: e.leechers,
     checkedAtMs: e.checkedAtMs,
     magnet: entryMagnet(e),
+    trackers: e.trackers,
   };
 }
