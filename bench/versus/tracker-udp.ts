@@ -24,6 +24,49 @@ import { freePort } from '../../test/helpers/ports.js';
 import { type Managed, startProcess } from '../../test/helpers/process.js';
 import { infoHashOf, type LoadResult, runLoad, type Swarm } from './tracker-udp-loadgen.js';
 
+const PYTHON = '/usr/bin/python3';
+const PY_LOADGEN = fileURLToPath(new URL('./tracker-udp-loadgen.py', import.meta.url));
+
+/**
+ * One load phase with the Python generator (pinned to core 0) when Debian's python3 is there,
+ * else the Node one (which cannot keep a C tracker busy: figures then say so).
+ */
+async function load(
+  port: number,
+  swarm: Swarm,
+  mode: 'load' | 'steady',
+  requests: number,
+  maxMs: number,
+): Promise<LoadResult> {
+  if (!existsSync(PYTHON)) return runLoad({ port, swarm, mode, requests, maxMs, seed: 7 });
+  const args = [
+    PY_LOADGEN,
+    '--port',
+    String(port),
+    '--torrents',
+    String(swarm.torrents),
+    '--peers',
+    String(swarm.peersPerTorrent),
+    '--mode',
+    mode,
+    '--requests',
+    String(requests),
+    '--seconds',
+    String(maxMs / 1000),
+  ];
+  const [cmd, full] = existsSync('/usr/bin/taskset')
+    ? ['/usr/bin/taskset', ['-c', '0', PYTHON, ...args]]
+    : [PYTHON, args];
+  const proc = startProcess(cmd, full);
+  const code = await proc.exited(maxMs + 60_000);
+  const line = proc.output().trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{'))
+    throw new Error(`load generator failed (${code}): ${proc.output().slice(-2000)}`);
+  const r = JSON.parse(line) as LoadResult & { error?: string };
+  if (r.error) throw new Error(`load generator: ${r.error}`);
+  return r;
+}
+
 export type TrackerName = 'peerdrop' | 'opentracker' | 'bittorrent-tracker';
 
 export interface TrackerBenchOptions {
@@ -194,22 +237,15 @@ async function benchOne(
   try {
     const before = t.statsUrl ? await processMemory(t.statsUrl) : null;
     const total = swarm.torrents * swarm.peersPerTorrent;
-    const load = await runLoad({ port: t.udpPort, swarm, mode: 'load', requests: total, maxMs: 120_000 });
+    const loaded = await load(t.udpPort, swarm, 'load', total, 120_000);
     const after = t.statsUrl ? await processMemory(t.statsUrl) : null;
     const cpuBefore = cpuSeconds(t.proc.child.pid);
-    const steady = await runLoad({
-      port: t.udpPort,
-      swarm,
-      mode: 'steady',
-      requests: 50_000_000,
-      maxMs: steadySeconds * 1000,
-      seed: 7,
-    });
+    const steady = await load(t.udpPort, swarm, 'steady', 50_000_000, steadySeconds * 1000);
     const cpuAfter = cpuSeconds(t.proc.child.pid);
     const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
     const row: TrackerBenchRow = {
       tracker: name,
-      load,
+      load: loaded,
       steady,
       ...(cpu !== null && cpu > 0
         ? { steadyCpuSeconds: cpu, announcesPerCpuSecond: steady.answered / cpu }

@@ -1,9 +1,21 @@
 import type { Clock } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
-import type { AnnounceRequest, ScrapeStats } from '../protocol/announce.js';
+import type { AnnounceEvent, AnnounceRequest, ScrapeStats } from '../protocol/announce.js';
 import type { AddressFamily } from '../protocol/compact.js';
-import { PeerList } from './peer-list.js';
 import { compactAddress, idKey, sameIp } from './swarm-address.js';
+import {
+  familyOf,
+  findPeer,
+  gcd,
+  halfSize,
+  leechersOf,
+  newHalf,
+  newPeer,
+  reject,
+  type SwarmHalf,
+  seedersOf,
+  type Torrent,
+} from './swarm-torrent.js';
 import {
   type AnnounceRejection,
   type AnnounceResult,
@@ -49,27 +61,6 @@ import {
  * rejected, so nobody can move or stop someone else's entry by knowing their peer id.
  */
 
-interface SwarmHalf {
-  readonly byId: Map<string, SwarmPeer>;
-  readonly seeders: PeerList<SwarmPeer>;
-  readonly leechers: PeerList<SwarmPeer>;
-}
-
-interface Torrent {
-  readonly id: string;
-  /**
-   * The only peer of a torrent that has never had two at once: no half, map or list exists
-   * yet (a flood of random info-hashes makes only such torrents). Non-null ⇒ both halves null.
-   */
-  solo: SwarmPeer | null;
-  /** Created with the first peer of that family once a second peer arrives. */
-  v4: SwarmHalf | null;
-  v6: SwarmHalf | null;
-  /** Times completed (event=completed, once per peer). */
-  completed: number;
-  lastAnnounceMs: number;
-}
-
 const DEFAULTS = {
   intervalSeconds: 1800,
   defaultNumWant: 50,
@@ -79,45 +70,10 @@ const DEFAULTS = {
   maxPeers: 1_000_000,
 };
 
-function newHalf(size: number): SwarmHalf {
-  return { byId: new Map(), seeders: new PeerList(size), leechers: new PeerList(size) };
-}
-
-function halfSize(h: SwarmHalf | null): number {
-  return h === null ? 0 : h.byId.size;
-}
-
-function seedersOf(t: Torrent): number {
-  if (t.solo !== null) return t.solo.isSeeder ? 1 : 0;
-  return (t.v4?.seeders.length ?? 0) + (t.v6?.seeders.length ?? 0);
-}
-
-function leechersOf(t: Torrent): number {
-  if (t.solo !== null) return t.solo.isSeeder ? 0 : 1;
-  return (t.v4?.leechers.length ?? 0) + (t.v6?.leechers.length ?? 0);
-}
-
-function familyOf(peer: SwarmPeer): AddressFamily {
-  return peer.compact.length === 6 ? 4 : 6;
-}
-
-/** The peer with this id in this family's half (or as the torrent's solo peer). */
-function findPeer(t: Torrent, family: AddressFamily, pid: string): SwarmPeer | undefined {
-  if (t.solo !== null) return t.solo.id === pid && familyOf(t.solo) === family ? t.solo : undefined;
-  return (family === 4 ? t.v4 : t.v6)?.byId.get(pid);
-}
-
 /** `completed` counts of removed torrents remembered at most (so BEP 48 `downloaded` survives). */
 const RETIRED_COMPLETED_ENTRIES = 10_000;
 
 const EMPTY = new Uint8Array(0);
-
-function gcd(a: number, b: number): number {
-  let x = a;
-  let y = b;
-  while (y !== 0) [x, y] = [y, x % y];
-  return x;
-}
 
 export class SwarmRegistry {
   private readonly torrents = new Map<string, Torrent>();
@@ -197,42 +153,138 @@ export class SwarmRegistry {
     if (compact === null) return reject('bad-request');
     const now = this.clock.now();
     const tid = idKey(req.infoHash);
-    const pid = idKey(req.peerId);
+    const why = this.record(
+      tid,
+      idKey(req.peerId),
+      compact,
+      from.family,
+      req.key ?? -1,
+      req.left === 0,
+      req.event,
+      now,
+    );
+    if (why !== null) return reject(why);
+    const torrent = this.current;
+    const peer = this.currentPeer;
+    this.current = undefined;
+    this.currentPeer = undefined;
+    // Stopped, or alone in its torrent: there is nobody to send.
+    if (torrent === undefined || peer === undefined || torrent.solo !== null) {
+      return this.result(torrent, [], EMPTY, from.family);
+    }
+    const wanted = Math.min(req.numWant ?? this.defaultNumWant, this.maxNumWant);
+    const half = this.halfFor(torrent, from.family);
+    const size = half.leechers.size;
+    const out = Buffer.allocUnsafe(Math.min(wanted, half.byId.size) * size);
+    const peers: SwarmPeer[] = [];
+    const n = this.select(half, peer, wanted, now, out, 0, peers);
+    return this.result(torrent, peers, out.subarray(0, n * size), from.family);
+  }
+
+  /**
+   * The UDP hot path: the same announce as {@link announce}, given in the registry's own terms
+   * (info-hash and peer id as binary strings, the compact address built by the caller) and
+   * answered without allocating: the chosen peers' compact addresses are written into `out`
+   * from `at` (room for `numWant` peers is the caller's job; fewer are written if `out` ends
+   * first). Returns the number of peers written, or -1 when refused ({@link rejection} says
+   * why). Seeders and leechers of the torrent are left in {@link lastComplete} and
+   * {@link lastIncomplete}. Only for a public tracker (the caller checks {@link isPrivate}).
+   */
+  announceInto(
+    tid: string,
+    pid: string,
+    compact: string,
+    family: AddressFamily,
+    key: number,
+    isSeeder: boolean,
+    event: AnnounceEvent,
+    numWant: number,
+    out: Uint8Array,
+    at: number,
+  ): number {
+    this.lastComplete = 0;
+    this.lastIncomplete = 0;
+    if (this.allowList !== null && !this.allowList.has(tid)) {
+      this.rejection = 'not-allowed';
+      return -1;
+    }
+    const now = this.clock.now();
+    const why = this.record(tid, pid, compact, family, key, isSeeder, event, now);
+    if (why !== null) {
+      this.rejection = why;
+      return -1;
+    }
+    const torrent = this.current;
+    const peer = this.currentPeer;
+    this.current = undefined;
+    this.currentPeer = undefined;
+    if (torrent === undefined) return 0;
+    this.lastComplete = seedersOf(torrent);
+    this.lastIncomplete = leechersOf(torrent);
+    if (peer === undefined || torrent.solo !== null) return 0;
+    const half = this.halfFor(torrent, family);
+    const room = Math.floor((out.length - at) / half.leechers.size);
+    const wanted = Math.min(numWant < 0 ? this.defaultNumWant : numWant, this.maxNumWant, room);
+    return this.select(half, peer, wanted, now, out, at, null);
+  }
+
+  /** Why the last {@link announceInto} returned -1. */
+  rejection: RejectReason = 'bad-request';
+  /** Seeders and leechers of the torrent of the last {@link announceInto}. */
+  lastComplete = 0;
+  lastIncomplete = 0;
+  /** The torrent and peer {@link record} just touched (undefined after a `stopped`). */
+  private current: Torrent | undefined = undefined;
+  private currentPeer: SwarmPeer | undefined = undefined;
+
+  /**
+   * Apply one announce to the swarm (join, refresh, move between seeders and leechers, stop)
+   * and leave the torrent and peer in `current`/`currentPeer`; null, or why it was refused.
+   */
+  private record(
+    tid: string,
+    pid: string,
+    compact: string,
+    family: AddressFamily,
+    key: number,
+    isSeeder: boolean,
+    event: AnnounceEvent,
+    now: number,
+  ): RejectReason | null {
     let torrent = this.torrents.get(tid);
-    let peer = torrent === undefined ? undefined : findPeer(torrent, from.family, pid);
-    const key = req.key ?? -1;
+    let peer = torrent === undefined ? undefined : findPeer(torrent, family, pid);
+    this.current = torrent;
+    this.currentPeer = undefined;
     if (peer !== undefined && peer.compact !== compact && !sameIp(peer.compact, compact)) {
       // A different IP: only the holder of the same key may move the entry (BEP 15 `key`).
-      if (peer.key === -1 || peer.key !== key) return reject('key-mismatch');
+      if (peer.key === -1 || peer.key !== key) return 'key-mismatch';
     }
-    if (req.event === 'stopped') {
+    if (event === 'stopped') {
       if (torrent !== undefined && peer !== undefined) {
         this.detach(torrent, peer);
         // The last peer left: nothing to keep (a flood of started/stopped leaves no trace).
         if (this.peerCount(torrent) === 0) this.dropTorrent(torrent);
       }
-      return this.result(torrent, [], EMPTY, from.family);
+      return null;
     }
     if (torrent === undefined) {
       const added = this.addTorrent(tid, now);
       if (added === null) {
         this.torrentLimitRejects++;
-        return reject('torrent-limit');
+        return 'torrent-limit';
       }
       torrent = added;
     } else this.touchTorrent(torrent, now);
-    const isSeeder = req.left === 0;
-    if (peer === undefined) peer = this.join(torrent, from.family, pid, compact, key, isSeeder, now);
+    if (peer === undefined) peer = this.join(torrent, family, pid, compact, key, isSeeder, now);
     else if (torrent.solo === peer) this.refreshSolo(peer, compact, key, isSeeder, now);
-    else this.refreshPeer(this.halfFor(torrent, from.family), peer, compact, key, isSeeder, now);
-    if (req.event === 'completed' && !peer.hasCompleted) {
+    else this.refreshPeer(this.halfFor(torrent, family), peer, compact, key, isSeeder, now);
+    if (event === 'completed' && !peer.hasCompleted) {
       peer.hasCompleted = true;
       torrent.completed++;
     }
-    // Alone in its torrent: there is nobody to send.
-    if (torrent.solo !== null) return this.result(torrent, [], EMPTY, from.family);
-    const wanted = Math.min(req.numWant ?? this.defaultNumWant, this.maxNumWant);
-    return this.select(torrent, this.halfFor(torrent, from.family), peer, wanted, now, from.family);
+    this.current = torrent;
+    this.currentPeer = peer;
+    return null;
   }
 
   /** Scrape and the co-located index: seeders, leechers, completed; null for an unknown torrent. */
@@ -328,19 +380,21 @@ export class SwarmRegistry {
    * size walk the pool without repeats and without building a shuffled copy.
    */
   private select(
-    torrent: Torrent,
     half: SwarmHalf,
     self: SwarmPeer,
     wanted: number,
     now: number,
-    family: AddressFamily,
-  ): AnnounceResult {
+    out: Uint8Array,
+    outAt: number,
+    peers: SwarmPeer[] | null,
+  ): number {
     const a = half.leechers;
     const b = half.seeders;
     const nA = a.length;
     const n = self.isSeeder ? nA : nA + b.length;
-    if (wanted <= 0 || n === 0) return this.result(torrent, [], EMPTY, family);
+    if (wanted <= 0 || n === 0) return 0;
     const selfList = self.isSeeder ? b : a;
+    const selfIndex = self.index;
     const size = a.size;
     const cutoff = now - this.peerTimeoutMs;
     let start = 0;
@@ -355,19 +409,19 @@ export class SwarmRegistry {
         }
       }
     }
-    const out = Buffer.allocUnsafe(Math.min(wanted, n) * size);
-    const peers: SwarmPeer[] = [];
-    for (let i = 0, at = start; i < n && peers.length < wanted; i++) {
+    let got = 0;
+    for (let i = 0, at = start; i < n && got < wanted; i++) {
       const list = at < nA ? a : b;
       const slot = at < nA ? at : at - nA;
       at += stride;
       if (at >= n) at -= n;
-      if (list === selfList && slot === self.index) continue;
-      if (list.seen[slot]! < cutoff || list.sameAddress(slot, selfList, self.index)) continue;
-      list.copyAddress(slot, out, peers.length * size);
-      peers.push(list.peers[slot]!);
+      if (list === selfList && slot === selfIndex) continue;
+      if (list.seen[slot]! < cutoff || list.sameAddress(slot, selfList, selfIndex)) continue;
+      list.copyAddress(slot, out, outAt + got * size);
+      if (peers !== null) peers.push(list.peers[slot]!);
+      got++;
     }
-    return this.result(torrent, peers, out.subarray(0, peers.length * size), family);
+    return got;
   }
 
   /**
@@ -573,12 +627,4 @@ export class SwarmRegistry {
   private peerCount(t: Torrent): number {
     return t.solo !== null ? 1 : halfSize(t.v4) + halfSize(t.v6);
   }
-}
-
-function newPeer(id: string, compact: string, key: number, isSeeder: boolean, now: number): SwarmPeer {
-  return { id, compact, key, lastSeenMs: now, isSeeder, hasCompleted: false, index: 0 };
-}
-
-function reject(reason: RejectReason): AnnounceRejection {
-  return { ok: false, reason, message: REJECT_MESSAGES[reason] };
 }

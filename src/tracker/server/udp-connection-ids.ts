@@ -28,6 +28,9 @@ export interface ConnectionIdOptions {
 
 interface Issued {
   readonly id: bigint;
+  /** The id's high and low 32 bits, so the hot path compares numbers, not BigInts. */
+  readonly hi: number;
+  readonly lo: number;
   readonly window: number;
 }
 
@@ -58,7 +61,7 @@ export class ConnectionIds {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(k, { id, window: w });
+    this.cache.set(k, { id, hi: Number(id >> 32n), lo: Number(id & 0xffffffffn), window: w });
     return id;
   }
 
@@ -69,6 +72,17 @@ export class ConnectionIds {
     if (hit !== undefined && hit.id === id && hit.window >= w - 1) return true;
     if (this.mac(this.secret, w, host, port) === id) return true;
     return this.previousSecret !== null && this.mac(this.previousSecret, w - 1, host, port) === id;
+  }
+
+  /**
+   * {@link verify} for an id read as two u32 halves (the UDP hot path reads them straight from
+   * the packet): a cache hit costs one Map lookup and no allocation but the key string.
+   */
+  verifyHalves(hi: number, lo: number, host: string, port: number): boolean {
+    const w = this.rotate();
+    const hit = this.cache.get(`${host}|${port}`);
+    if (hit !== undefined && hit.hi === hi && hit.lo === lo && hit.window >= w - 1) return true;
+    return this.verify((BigInt(hi) << 32n) | BigInt(lo), host, port);
   }
 
   /** Advance to the current window, replacing the secret; returns the window number. */

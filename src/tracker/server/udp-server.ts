@@ -1,11 +1,11 @@
-import { bindUdp } from '../../net/udp.js';
+import { bindUdpReplySocket } from '../../net/udp-reply.js';
 import { UDP_MAX_REQUEST_BYTES } from '../protocol/udp.js';
-import type { UdpTrackerHandler } from './udp-handler.js';
+import { UDP_REPLY_BUFFER_BYTES, type UdpTrackerHandler } from './udp-handler.js';
 
 /**
- * The UDP transport: the shared adapter (`src/net/udp.ts`) delivers datagrams, the handler
- * answers, the reply goes back to the source. Oversized datagrams are dropped by the adapter
- * before the handler sees them.
+ * The UDP transport: the reply socket (`src/net/udp-reply.ts`) delivers datagrams, the
+ * handler writes its answer into the socket's reused reply buffer, the socket sends it back
+ * to the source without a callback. Oversized datagrams are dropped before the handler.
  */
 export interface UdpTransportOptions {
   readonly host: string;
@@ -25,17 +25,17 @@ export async function listenUdp(
   handler: UdpTrackerHandler,
   options: UdpTransportOptions,
 ): Promise<UdpTransport> {
-  const socket = await bindUdp({
-    type: options.host.includes(':') ? 'udp6' : 'udp4',
-    host: options.host,
-    port: options.port,
-    maxDatagramBytes: UDP_MAX_REQUEST_BYTES,
-    recvBufferBytes: options.recvBufferBytes ?? 4 * 1024 * 1024,
-  });
+  const socket = await bindUdpReplySocket(
+    {
+      type: options.host.includes(':') ? 'udp6' : 'udp4',
+      host: options.host,
+      port: options.port,
+      maxDatagramBytes: UDP_MAX_REQUEST_BYTES,
+      replyBytes: UDP_REPLY_BUFFER_BYTES,
+      recvBufferBytes: options.recvBufferBytes ?? 4 * 1024 * 1024,
+    },
+    (datagram, host, port, reply) => handler.handleInto(datagram, host, port, reply),
+  );
   if (options.onError) socket.onError(options.onError);
-  socket.onMessage((bytes, from) => {
-    const reply = handler.handle(bytes, from);
-    if (reply !== null) socket.send(reply, from.host, from.port);
-  });
-  return { host: options.host, port: socket.address().port, close: () => socket.close() };
+  return { host: options.host, port: socket.port, close: () => socket.close() };
 }
