@@ -18,6 +18,15 @@ export interface DecodeOptions {
   maxItems?: number;
   maxIntegerDigits?: number;
   /**
+   * Heap the decoded values may take, as a multiple of the input size (default 24, never less
+   * than {@link MIN_HEAP_BUDGET_BYTES}). `maxItems` alone does not bound memory: 17,000,000
+   * two-byte strings fit a 34 MB torrent and cost ~2 GB of views. An input large enough to get
+   * there is first walked without allocating anything, its heap estimated from the values it
+   * holds (`HEAP_COST`), and refused with `BENCODE_TOO_MANY_ITEMS` before one value is built.
+   * Real torrents stay far below: ~12 bytes of heap per input byte for a dense file list.
+   */
+  maxHeapPerInputByte?: number;
+  /**
    * Old torrents exist whose dictionaries are not sorted. By default they are accepted (the
    * info-hash is always taken over the exact input bytes, never a re-encoding); set `false`
    * to reject them with `BENCODE_UNSORTED_KEYS`. Duplicate keys are always rejected.
@@ -39,8 +48,21 @@ export const DEFAULT_DECODE_LIMITS = {
   maxDepth: 64,
   maxItems: 4_000_000,
   maxIntegerDigits: 64,
+  maxHeapPerInputByte: 24,
   allowUnsortedKeys: true,
 } as const satisfies Required<DecodeOptions>;
+
+/** The heap budget never goes below this (small inputs are never pre-scanned). */
+export const MIN_HEAP_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Estimated heap per decoded value (V8, 64-bit, measured on Node 20): a byte string is a
+ * `Uint8Array` view; a dict a `Map` plus its entries (keys are shared strings); a list an
+ * exactly-sized array. Integers are small integers, held in their container's slot.
+ */
+const HEAP_COST = { string: 96, dict: 120, dictEntry: 32, list: 32, listItem: 8 } as const;
+/** The most heap one input byte can produce: a 2-byte string (`0:`) in a list. */
+const WORST_HEAP_PER_BYTE = (HEAP_COST.string + HEAP_COST.listItem) / 2;
 
 export interface DecodedDocument {
   readonly value: BValue;
@@ -138,6 +160,17 @@ class Decoder {
       );
     }
     if (len === 0) throw new BencodeError('BENCODE_EMPTY', 'no bencode value (empty input)', 0);
+    const budget = Math.max(MIN_HEAP_BUDGET_BYTES, limits.maxHeapPerInputByte * len);
+    if (len * WORST_HEAP_PER_BYTE > budget) {
+      const heap = estimateHeap(input, limits.maxDepth, budget);
+      if (heap > budget) {
+        throw new BencodeError(
+          'BENCODE_TOO_MANY_ITEMS',
+          `values would take more than ${Math.round(budget / 2 ** 20)} MiB of memory (${limits.maxHeapPerInputByte}× the input)`,
+          0,
+        );
+      }
+    }
     const value = this.readRoot();
     if (!allowTrailing && this.pos !== len) {
       throw new BencodeError(
@@ -367,6 +400,60 @@ class Decoder {
       ? Number(big)
       : big;
   }
+}
+
+/**
+ * The heap the decoded values would take (`HEAP_COST`), found by walking the structure without
+ * building anything; stops as soon as it passes `budget`. Malformed input ends the walk early
+ * with what was counted: the real decoder then reports the error with its offset.
+ */
+function estimateHeap(input: Uint8Array, maxDepth: number, budget: number): number {
+  const len = input.length;
+  // Per open container: 1 = list, 2 = dict awaiting a key, 3 = dict awaiting a value.
+  const kinds = new Uint8Array(maxDepth + 1);
+  let depth = 0;
+  let pos = 0;
+  let heap = 0;
+  while (pos < len && heap <= budget) {
+    const c = input[pos]!;
+    const top = depth > 0 ? kinds[depth - 1]! : 0;
+    if (c === CH_e) {
+      if (depth === 0) return heap;
+      depth--;
+      pos++;
+    } else if (top === 2) {
+      // A key: skip `<len>:<bytes>`; its string is shared, its Map entry is counted.
+      let n = 0;
+      while (pos < len && input[pos]! >= CH_0 && input[pos]! <= CH_9) n = n * 10 + (input[pos++]! - CH_0);
+      if (input[pos] !== CH_COLON) return heap;
+      pos += 1 + n;
+      heap += HEAP_COST.dictEntry;
+      kinds[depth - 1] = 3;
+      continue;
+    } else if (c === CH_l || c === CH_d) {
+      if (depth >= maxDepth) return heap;
+      kinds[depth++] = c === CH_d ? 2 : 1;
+      heap += c === CH_d ? HEAP_COST.dict : HEAP_COST.list;
+      pos++;
+      continue;
+    } else if (c === CH_i) {
+      while (pos < len && input[pos] !== CH_e) pos++;
+      pos++;
+    } else if (c >= CH_0 && c <= CH_9) {
+      let n = 0;
+      while (pos < len && input[pos]! >= CH_0 && input[pos]! <= CH_9) n = n * 10 + (input[pos++]! - CH_0);
+      if (input[pos] !== CH_COLON) return heap;
+      pos += 1 + n;
+      heap += HEAP_COST.string;
+    } else return heap;
+    // A value ended: it takes its parent's next slot.
+    if (depth > 0) {
+      const parent = kinds[depth - 1]!;
+      if (parent === 1) heap += HEAP_COST.listItem;
+      else if (parent === 3) kinds[depth - 1] = 2;
+    }
+  }
+  return heap;
 }
 
 /** Bytes as a binary string (one char per byte), as dictionary keys are kept. */

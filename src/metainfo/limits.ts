@@ -22,9 +22,9 @@ import type { DecodeOptions } from '../bencode/index.js';
  * Memory: a decoded value costs 60–190 bytes of heap (a `Map` per dictionary, a `Uint8Array`
  * view per string), so the value limit, not the byte limit, is what bounds the decoder's heap.
  * A real 1,000,000-file torrent needs about 7 values a file and its parsed form holds ~300 MB;
- * the worst a hostile torrent can do within the limits is ~17,000,000 two-byte strings, about
- * 2 GB of heap before it is refused (measured). Streaming `info.files` out of the decoder, so
- * that file entries never count against the value limit, would remove that (not done yet).
+ * a hostile torrent within the limits could hold ~17,000,000 two-byte strings (~2 GB of heap);
+ * the decoder refuses any input whose values would take more than 24× its size in heap (a
+ * non-allocating pre-scan, `maxHeapPerInputByte` in `bencode/decode.ts`) before building one.
  */
 export interface MetainfoLimits {
   /** Whole `.torrent` file (the bencode decoder refuses larger input before parsing). */
