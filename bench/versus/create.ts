@@ -147,11 +147,26 @@ function report(r: CreateBenchResult): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const sizeText = process.argv[2] ?? process.env.PEERDROP_BENCH_SIZE ?? '1GiB';
-  const plText = process.argv[3] ?? process.env.PEERDROP_BENCH_PIECE_LENGTH ?? '1MiB';
+  const json = process.argv.includes('--json');
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const sizeText = positional[0] ?? process.env.PEERDROP_BENCH_SIZE ?? '1GiB';
+  const plText = positional[1] ?? process.env.PEERDROP_BENCH_PIECE_LENGTH ?? '1MiB';
   const sizeBytes = parseSize(sizeText);
   const pieceLengthBytes = parseSize(plText);
   if (!sizeBytes || !pieceLengthBytes) throw new Error(`bad size "${sizeText}" or piece length "${plText}"`);
   const runs = Number(process.env.PEERDROP_BENCH_RUNS ?? 3);
-  process.stdout.write(`${report(benchCreate({ sizeBytes, pieceLengthBytes, runs }))}\n`);
+  const r = benchCreate({ sizeBytes, pieceLengthBytes, runs });
+  if (json) {
+    const line = {
+      bench: 'create',
+      sizeBytes: r.sizeBytes,
+      pieceLengthBytes: r.pieceLengthBytes,
+      ratio: r.ratio,
+      target: 1.0,
+      peerdrop: { medianMs: r.peerdropMedianMs, runsMs: r.peerdropMs, peakRssBytes: r.peerdropPeakRssBytes },
+      mktorrent: { medianMs: r.mktorrentMedianMs, runsMs: r.mktorrentMs },
+      isSameInfoHash: r.isSameInfoHash,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  } else process.stdout.write(`${report(r)}\n`);
 }

@@ -327,7 +327,7 @@ function runMemoryProbe(torrents: number, peersPerTorrent: number): void {
 
 export async function runTrackerUdpBench(o: TrackerBenchOptions = {}): Promise<TrackerBenchResult> {
   const swarm = o.swarm ?? { torrents: 1000, peersPerTorrent: 100 };
-  const only = o.only ?? ['peerdrop', 'opentracker', 'bittorrent-tracker'];
+  const only = o.only ?? ['peerdrop', 'opentracker'];
   const work = mkdtempSync(join(tmpdir(), 'peerdrop-bench-trk-'));
   const rows: TrackerBenchRow[] = [];
   try {
@@ -408,6 +408,37 @@ function printTable(r: TrackerBenchResult): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** The one-line summary: `ratio` (per CPU-second vs opentracker), `rawRatio`, then each side. */
+export function jsonLine(r: TrackerBenchResult): Record<string, unknown> {
+  const side = (name: TrackerName): Record<string, unknown> | null => {
+    const row = r.rows.find((x) => x.tracker === name);
+    if (!row) return null;
+    if (row.skipped) return { skipped: row.skipped };
+    return {
+      announcesPerCpuSecond: row.announcesPerCpuSecond ?? null,
+      announcesPerSecond: row.steady?.announcesPerSecond ?? null,
+      cpuSeconds: row.steadyCpuSeconds ?? null,
+      loadAnnouncesPerSecond: row.load?.announcesPerSecond ?? null,
+      errors: (row.load?.errors ?? 0) + (row.steady?.errors ?? 0),
+      lost: (row.load?.lost ?? 0) + (row.steady?.lost ?? 0),
+      generatorCpuSeconds: row.steady?.generatorCpuSeconds ?? null,
+    };
+  };
+  return {
+    bench: 'tracker-udp',
+    swarm: r.swarm,
+    ratio: r.ratios.vsOpentracker,
+    rawRatio: r.observedRatios.vsOpentracker,
+    target: 0.5,
+    peerdrop: side('peerdrop'),
+    opentracker: side('opentracker'),
+    ...(r.rows.some((x) => x.tracker === 'bittorrent-tracker')
+      ? { 'bittorrent-tracker': side('bittorrent-tracker') }
+      : {}),
+    memory: r.memory,
+  };
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -425,7 +456,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       steadySeconds: Number(arg('--seconds') ?? 10),
       ...(arg('--only') ? { only: arg('--only')!.split(',') as TrackerName[] } : {}),
     });
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(jsonLine(result))}\n`);
     else printTable(result);
   }
 }
