@@ -107,11 +107,17 @@ export class Candidates {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.isClosed) return;
+  /** No more candidates will come: `next` returns what is queued, then null. */
+  end(): void {
     this.isClosed = true;
     this.waiter?.();
-    await Promise.allSettled(this.closers.map((c) => c()));
+  }
+
+  async close(): Promise<void> {
+    this.end();
+    if (this.closers.length === 0) return;
+    const closers = this.closers.splice(0);
+    await Promise.allSettled(closers.map((c) => c()));
   }
 }
 

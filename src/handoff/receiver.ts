@@ -16,7 +16,7 @@ import type { PeerAddress } from '../util/ip.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ChannelConnection } from './channel.js';
 import type { HandoffCode } from './code.js';
-import { type Offer, offerMismatch } from './control.js';
+import { ControlError, type Offer, offerMismatch } from './control.js';
 import { HandoffError, HandoffTransport } from './handoff-transport.js';
 import { HandshakeError } from './handshake.js';
 import { Candidates, type DhtOptions, findOnDht, findOnLan, type LanOptions } from './meet.js';
@@ -68,7 +68,15 @@ export class HandoffReceiver extends TypedEmitter<ReceiverEvents> {
     this.emit(event, ...args);
   }
 
+  private readonly abort = new AbortController();
+  /** Aborted by `close()`: a receive in progress rejects with `HANDOFF_ABORTED`. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Stop (resume data is kept: the same receive continues later). */
   async close(): Promise<void> {
+    this.abort.abort(new HandoffError('HANDOFF_ABORTED', 'the receive was stopped'));
     await this.session?.close();
   }
 }
@@ -86,8 +94,10 @@ async function meetSender(
 ): Promise<{ address: PeerAddress; connection: ChannelConnection; offer: Offer }> {
   const candidates = new Candidates();
   try {
-    if (options.senderAddress) candidates.add(options.senderAddress);
-    else {
+    if (options.senderAddress) {
+      candidates.add(options.senderAddress);
+      candidates.end(); // that one address is all there is
+    } else {
       if (options.lan !== false) await findOnLan(options.code.nameplate, options.lan ?? {}, candidates);
       if (options.dht) void findOnDht(options.code.nameplate, options.dht, candidates).catch(() => {});
     }
@@ -105,7 +115,8 @@ async function meetSender(
         });
         return { address, ...met };
       } catch (err) {
-        if (err instanceof HandshakeError) throw err;
+        // A wrong code (each try is a guess) or a hostile offer: stop, do not try others.
+        if (err instanceof HandshakeError || err instanceof ControlError) throw err;
         lastError = err;
       }
     }
@@ -139,7 +150,8 @@ export async function receive(
       return options.isMulti ? (receiver.session?.port ?? 0) : 0;
     },
   });
-  const met = await meetSender(options, transport).catch(async (err) => {
+  const signal = options.signal ? AbortSignal.any([options.signal, receiver.signal]) : receiver.signal;
+  const met = await meetSender({ ...options, signal }, transport).catch(async (err) => {
     await transport.close();
     throw err;
   });
@@ -170,7 +182,7 @@ export async function receive(
     const magnet = `magnet:?xt=urn:btih:${met.offer.infoHash}&dn=${encodeURIComponent(met.offer.name)}`;
     const handle = await session.add(magnet, { dir: options.dir, peers: [formatHint(met.address)] });
     receiver.handle = handle;
-    await follow(handle, met.offer, receiver);
+    await follow(handle, met.offer, receiver, receiver.signal);
     for (const c of receiver.toSender) c.sendControl({ t: 'complete' });
     // Let the last frames leave before the sockets close.
     await new Promise((r) => setTimeout(r, 100));
@@ -180,8 +192,15 @@ export async function receive(
   }
 }
 
-function follow(handle: TorrentHandle, offer: Offer, receiver: HandoffReceiver): Promise<void> {
+function follow(
+  handle: TorrentHandle,
+  offer: Offer,
+  receiver: HandoffReceiver,
+  signal: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     let isFirst = true;
     handle.on('metadata', (m) => {
       const problem = offerMismatch(offer, {

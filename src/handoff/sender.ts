@@ -41,6 +41,8 @@ export interface SendOptions {
   readonly lan?: LanOptions | false;
   /** DHT item (default off in the library; the CLI passes its bootstrap nodes). */
   readonly dht?: DhtOptions | false;
+  /** Upload limit in bytes/s (default unlimited). */
+  readonly uploadLimit?: number;
   /** The inner transport (default TCP on host/port); simulations pass another. */
   readonly transport?: Transport;
 }
@@ -169,6 +171,7 @@ export async function startSend(options: SendOptions): Promise<HandoffSender> {
     transport,
     udp: false,
     dht: false,
+    ...(options.uploadLimit ? { uploadLimit: options.uploadLimit } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
   });
   try {
