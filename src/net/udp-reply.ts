@@ -72,7 +72,7 @@ export async function bindUdpReplySocket(
       // An error handler that throws must not take the socket down.
     }
   };
-  socket.on('message', (msg, rinfo) => {
+  const onDatagram = (msg: Buffer, rinfo: { address: string; port: number }): void => {
     if (msg.length > options.maxDatagramBytes || closed) return;
     let n: number;
     try {
@@ -93,7 +93,8 @@ export async function bindUdpReplySocket(
       reply = Buffer.alloc(options.replyBytes);
       views = [];
     }
-  });
+  };
+  socket.on('message', onDatagram);
   socket.on('error', report);
   await new Promise<void>((resolve, reject) => {
     const onBindError = (err: Error): void => reject(err);
@@ -103,6 +104,7 @@ export async function bindUdpReplySocket(
       resolve();
     });
   });
+  takeMessagesDirectly(socket, onDatagram, report);
   try {
     if (options.recvBufferBytes !== undefined) socket.setRecvBufferSize(options.recvBufferBytes);
     if (options.sendBufferBytes !== undefined) socket.setSendBufferSize(options.sendBufferBytes);
@@ -122,5 +124,32 @@ export async function bindUdpReplySocket(
       closed = true;
       return new Promise<void>((resolve) => socket.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * dgram hands each datagram from its handle to an EventEmitter `emit('message')`; on the
+ * tracker's hot path that dispatch is a measurable share of a ~16 µs announce. Node 20 keeps
+ * the handle under a symbol described `state symbol` and calls `handle.onmessage(nread,
+ * handle, buf, rinfo)`: point that at the handler directly. If a Node version arranges this
+ * differently, nothing is replaced and the `message` listener keeps working.
+ */
+function takeMessagesDirectly(
+  socket: object,
+  onDatagram: (msg: Buffer, rinfo: { address: string; port: number }) => void,
+  report: (err: unknown) => void,
+): void {
+  const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = sym === undefined ? undefined : (socket as Record<symbol, unknown>)[sym];
+  const handle = (state as { handle?: { onmessage?: unknown } } | undefined)?.handle;
+  if (handle === undefined || typeof handle.onmessage !== 'function') return;
+  handle.onmessage = (
+    nread: number,
+    _handle: unknown,
+    buf: Buffer,
+    rinfo: { address: string; port: number },
+  ) => {
+    if (nread < 0) report(new Error(`recvmsg failed (${nread})`));
+    else onDatagram(buf, rinfo);
   };
 }

@@ -66,7 +66,19 @@ export class PeerList<P extends ListedPeer> {
     if (other.size !== n) return false;
     const a = i * n;
     const b = j * n;
-    for (let k = 0; k < n; k++) if (this.addr[a + k] !== other.addr[b + k]) return false;
+    const x = this.addr;
+    const y = other.addr;
+    if (n === 6) {
+      return (
+        x[a] === y[b] &&
+        x[a + 1] === y[b + 1] &&
+        x[a + 2] === y[b + 2] &&
+        x[a + 3] === y[b + 3] &&
+        x[a + 4] === y[b + 4] &&
+        x[a + 5] === y[b + 5]
+      );
+    }
+    for (let k = 0; k < n; k++) if (x[a + k] !== y[b + k]) return false;
     return true;
   }
 
@@ -74,7 +86,17 @@ export class PeerList<P extends ListedPeer> {
   copyAddress(i: number, out: Uint8Array, at: number): void {
     const n = this.size;
     const from = i * n;
-    for (let k = 0; k < n; k++) out[at + k] = this.addr[from + k]!;
+    const x = this.addr;
+    if (n === 6) {
+      out[at] = x[from]!;
+      out[at + 1] = x[from + 1]!;
+      out[at + 2] = x[from + 2]!;
+      out[at + 3] = x[from + 3]!;
+      out[at + 4] = x[from + 4]!;
+      out[at + 5] = x[from + 5]!;
+      return;
+    }
+    for (let k = 0; k < n; k++) out[at + k] = x[from + k]!;
   }
 
   private set(i: number, compact: string, nowMs: number): void {
