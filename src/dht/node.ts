@@ -55,8 +55,12 @@ const REBOOTSTRAP_MS = 60_000;
 const EMPTY_REBOOTSTRAP_MS = 10_000;
 const MAX_CONTACT_PINGS = 8;
 const MAX_PING_QUEUE = 64;
-/** Prefix lengths refreshed after the join (the far ones; nearer ones fill from the own-id lookup). */
-const JOIN_REFRESH_DEPTH = 3;
+/**
+ * After the join, every prefix length short of our neighbourhood with fewer than this many known
+ * nodes is refreshed (at most JOIN_REFRESH_MAX of them, the farthest first).
+ */
+const JOIN_REFRESH_MIN_NODES = 6;
+const JOIN_REFRESH_MAX = 12;
 
 export interface DhtNodeOptions {
   readonly scheduler: Scheduler;
@@ -690,12 +694,21 @@ export class DhtNode {
       (_f, r) => r.nodes !== undefined || r.nodes6 !== undefined,
       () => {
         this.isBootstrapping = false;
-        // Kademlia's join: after finding our neighbours, refresh every bucket farther away, so
-        // the far buckets (where every lookup's first hop lands) are not left empty.
+        // Kademlia's join: after finding our neighbours, refresh every prefix length farther
+        // away that we know few nodes at. A lookup for any target passes through each of them;
+        // one we know nobody at is where lookups stop in a local minimum. Refreshing only the 3
+        // farthest left 10% of announces and lookups in local minima at 1000 nodes; levels that
+        // the own-id lookup already filled are skipped, which keeps the join's cost down.
         for (const [family, table] of this.tables) {
           const nearest = table.closest(this.ownId, 1)[0];
-          const depth = nearest ? Math.min(commonPrefixBits(this.ownId, nearest.id), JOIN_REFRESH_DEPTH) : 0;
-          for (let i = 0; i < depth; i++) this.refreshQueue.push({ family, index: i });
+          const depth = nearest ? commonPrefixBits(this.ownId, nearest.id) : 0;
+          const perLevel = new Array<number>(depth).fill(0);
+          for (const e of table.all()) {
+            const level = commonPrefixBits(this.ownId, e.id);
+            if (level < depth) perLevel[level]!++;
+          }
+          for (let i = 0; i < depth && this.refreshQueue.length < JOIN_REFRESH_MAX; i++)
+            if (perLevel[i]! < JOIN_REFRESH_MIN_NODES) this.refreshQueue.push({ family, index: i });
         }
         this.refreshOneBucket();
         if (!this.isReady) {
