@@ -9,18 +9,7 @@ import { HandoffReceiver, type ReceiveOptions, receive } from '../../src/handoff
 import { startSend } from '../../src/handoff/sender.js';
 import { TcpTransport } from '../../src/net/tcp.js';
 import { tempDir } from '../helpers/tmp.js';
-
-export function content(bytes: number, seed: number): Buffer {
-  const b = Buffer.alloc(bytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < bytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+import { content } from './content.js';
 
 const code = parseCode('7-guitar-orbit');
 const wrong = parseCode('7-guitar-otter');
