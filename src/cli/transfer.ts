@@ -22,6 +22,8 @@ export interface TransferOutput {
   readonly stallHintMs?: number;
   /** The download folder: the done line says where the files are. */
   readonly dir?: string;
+  /** What to do about a warning, by code, appended to its message (e.g. seed's `--download-missing`). */
+  readonly warningHints?: Readonly<Record<string, string>>;
 }
 
 /** Why nothing arrives, in words a newcomer can act on (exported for tests). */
@@ -178,8 +180,10 @@ export function followTransfer(
       }
     });
     handle.on('warning', (w) => {
-      if (out.isJson) printJsonLine({ event: 'warning', code: w.code, message: w.message });
-      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${sanitizeForTerminal(w.message)}\n`);
+      const hint = out.warningHints?.[w.code];
+      const message = hint === undefined ? w.message : `${w.message}; ${hint}`;
+      if (out.isJson) printJsonLine({ event: 'warning', code: w.code, message });
+      else process.stderr.write(`${isTty ? '\r\x1b[K' : ''}warning: ${sanitizeForTerminal(message)}\n`);
     });
     handle.on('metadata', (m) => {
       if (out.isJson) printJsonLine({ event: 'metadata', name: m.name, totalLength: m.totalLengthBytes });

@@ -59,7 +59,12 @@ export function register(program: Command): void {
 export async function runTransfer(
   source: string,
   opts: Omit<GetOptions, 'seed'>,
-  mode: { keepSeeding: boolean; isKnownComplete?: boolean; isSeedOnly?: boolean },
+  mode: {
+    keepSeeding: boolean;
+    isKnownComplete?: boolean;
+    isSeedOnly?: boolean;
+    warningHints?: Readonly<Record<string, string>>;
+  },
 ): Promise<number> {
   const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
   const peers = (opts.peer ?? []).map((p) => parsePeerOption(p));
@@ -95,6 +100,7 @@ export async function runTransfer(
       dir: resolve(opts.dir),
       isJson: opts.json ?? false,
       keepSeeding: mode.keepSeeding,
+      ...(mode.warningHints ? { warningHints: mode.warningHints } : {}),
     });
     // A magnet's file count is known only with its metadata: check `--files` then.
     return await (files && typeof input === 'string'

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IndexClient, type IndexEntry, isOwnVerifiedEntry } from '../../index-server/client.js';
 import { CATEGORIES, ENTRY_LIMITS, type EntryBody } from '../../index-server/entry.js';
 import { IndexError } from '../../index-server/errors.js';
-import { type Identity, loadOrCreateIdentity } from '../../index-server/identity.js';
+import { type Identity, loadOrCreateIdentity, peerdropHome } from '../../index-server/identity.js';
 import {
   DEFAULT_METAINFO_LIMITS,
   infoHashHex,
@@ -95,6 +97,27 @@ function keptFields(existing: IndexEntry | null, id: Identity, url: string): Kep
   return existing;
 }
 
+/** Where the publisher key lives: `$PEERDROP_HOME/identity.json` (default `~/.config/peerdrop/`). */
+export function publisherKeyFile(): string {
+  return join(peerdropHome(), 'identity.json');
+}
+
+/**
+ * The publisher key, made on first use. Being told once matters: the key is the only proof
+ * that the entries are ours, so losing it means never updating or unpublishing them.
+ */
+function identityTellingIfNew(): Identity {
+  const file = publisherKeyFile();
+  const isNew = !existsSync(file);
+  const id = loadOrCreateIdentity();
+  if (isNew)
+    process.stderr.write(
+      `created your publisher key in ${sanitizeForTerminal(file)} (public key ${id.publicKeyHex.slice(0, 16)}…).\n` +
+        'Keep it and back it up: only this key can update or unpublish what you publish. Set PEERDROP_HOME to keep it elsewhere.\n',
+    );
+  return id;
+}
+
 async function loadTorrent(file: string): Promise<Metainfo> {
   const size = (await stat(file)).size;
   if (size > DEFAULT_METAINFO_LIMITS.maxTorrentBytes)
@@ -123,7 +146,7 @@ export function register(program: Command): void {
       const url = indexUrl(o.index);
       const client = new IndexClient(url);
       const m = await loadTorrent(file);
-      const id = loadOrCreateIdentity();
+      const id = identityTellingIfNew();
       const hash = infoHashHex(m) ?? infoHashV2Hex(m) ?? '';
       const existing = await client.get(hash);
       const entry = entryFromMetainfo(m, options, keptFields(existing, id, url));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { IndexClient, type IndexSearchResult } from '../../index-server/client.js';
 import { jsonForTerminal, sanitizeForTerminal } from '../../util/terminal-text.js';
 import { formatBytes, usageError } from '../output.js';
+import { fitToWidth, padStartToWidth } from '../text-width.js';
 import { indexUrl } from './publish.js';
 
 /**
@@ -24,20 +25,21 @@ function positive(text: string, flag: string): number {
   return Number(text);
 }
 
-function clip(text: string, width: number): string {
-  return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
-}
-
-function table(results: readonly IndexSearchResult[]): string {
+/**
+ * The results as a table, columns aligned by display width (a CJK title takes two columns per
+ * character). The magnet link comes last and whole, so it can be copied even where it wraps.
+ */
+export function table(results: readonly IndexSearchResult[]): string {
+  const nameWidth = 40;
   const lines = [
-    `${'SEED'.padStart(5)} ${'LEECH'.padStart(5)} ${'SIZE'.padStart(10)}  ${clip('NAME', 50)}  INFO-HASH`,
+    `${'SEED'.padStart(5)} ${'LEECH'.padStart(5)} ${'SIZE'.padStart(10)}  ${fitToWidth('NAME', nameWidth)}  MAGNET`,
   ];
   for (const r of results) {
     const seeds = r.seeders === null ? '?' : String(r.seeders);
     const leech = r.leechers === null ? '?' : String(r.leechers);
     const name = sanitizeForTerminal(r.title || r.name) || sanitizeForTerminal(r.name);
     lines.push(
-      `${seeds.padStart(5)} ${leech.padStart(5)} ${formatBytes(r.sizeBytes).padStart(10)}  ${clip(name, 50)}  ${r.infoHash ?? r.infoHashV2}`,
+      `${padStartToWidth(seeds, 5)} ${padStartToWidth(leech, 5)} ${formatBytes(r.sizeBytes).padStart(10)}  ${fitToWidth(name, nameWidth)}  ${sanitizeForTerminal(r.magnet)}`,
     );
   }
   return `${lines.join('\n')}\n`;

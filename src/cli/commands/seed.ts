@@ -19,10 +19,23 @@ export function register(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
+    .option('--download-missing', 'download missing or damaged pieces from peers instead of only naming them')
     .option(...ENCRYPTION_OPTION);
   addDhtOptions(command)
     .option('--json', 'one JSON event per line on stdout')
-    .action(async (source: string, opts: Parameters<typeof runTransfer>[1]) => {
-      process.exitCode = await runTransfer(source, opts, { keepSeeding: true, isSeedOnly: true });
-    });
+    .action(
+      async (source: string, opts: Parameters<typeof runTransfer>[1] & { downloadMissing?: boolean }) => {
+        const { downloadMissing, ...rest } = opts;
+        // Seeding serves what is there; fetching the rest happens only when asked.
+        process.exitCode = await runTransfer(source, rest, {
+          keepSeeding: true,
+          isSeedOnly: downloadMissing !== true,
+          ...(downloadMissing
+            ? {}
+            : {
+                warningHints: { SEED_DATA_INCOMPLETE: 'add --download-missing to fetch the rest from peers' },
+              }),
+        });
+      },
+    );
 }
