@@ -27,7 +27,11 @@ function set(patch: Partial<State>): void {
 function upsert(views: readonly TorrentView[]): void {
   const next = new Map(state.torrents);
   for (const v of views) next.set(v.infoHash, v);
+  const isFirst = !state.isLoaded;
   set({ torrents: next, isLoaded: true });
+  // For bench/micro/ui-first-render.ts: the first list is on screen (listeners render synchronously
+  // via their state updates; the frame after shows it).
+  if (isFirst) requestAnimationFrame(() => performance.mark('peerdrop-list-rendered'));
 }
 
 export function upsertTorrent(view: TorrentView): void {
