@@ -5,9 +5,10 @@ import type { Command } from 'commander';
 import { encryptionTransportOptions } from '../../mse/mse-transport.js';
 import { Session } from '../../session/session.js';
 import { createTorrent } from '../../storage/create-torrent.js';
+import { describeFindings, scanSensitive } from '../../storage/sensitive-scan.js';
 import { addDhtOptions, dhtSessionOptions } from '../dht-options.js';
 import { noContentError, parsePeerOption, parsePortOption, parseTrackerUrl } from '../options.js';
-import { printJsonLine } from '../output.js';
+import { printJsonLine, usageError } from '../output.js';
 import { followTransfer } from '../transfer.js';
 import { ENCRYPTION_OPTION, parseEncryption } from './get.js';
 
@@ -22,6 +23,7 @@ interface ShareOptions {
   encryption?: string;
   dht?: boolean;
   dhtBootstrap?: string;
+  includeSensitive?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'TCP port to accept peers on (default: any free port)')
     .option('--host <addr>', 'address to listen on (default: all, IPv4 and IPv6)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option('--include-sensitive', 'share even if keys, credentials or other private files are found')
     .option(...ENCRYPTION_OPTION);
   addDhtOptions(command)
     .option('--json', 'one JSON event per line on stdout')
@@ -52,6 +55,17 @@ async function runShare(input: string, opts: ShareOptions): Promise<number> {
   for (const p of opts.peer) parsePeerOption(p);
   for (const t of opts.tracker) parseTrackerUrl(t);
   const path = resolve(input);
+  // Shared data is public to anyone with the link: look for what people share by accident
+  // (keys, credentials, password stores, browser profiles…) before hashing a byte.
+  if (!opts.includeSensitive) {
+    const scan = await scanSensitive(path);
+    if (scan.findings.length > 0) {
+      throw usageError(
+        `${input}: refusing to share private files:\n${describeFindings(scan.findings)}\n` +
+          'remove them, share a subfolder, or pass --include-sensitive if you really mean to share them',
+      );
+    }
+  }
   const created = await createTorrent(path, {
     announceTiers: opts.tracker.map((t) => [t]),
     isPrivate: opts.private ?? false,
