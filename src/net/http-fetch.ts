@@ -56,7 +56,19 @@ function getOnce(
       return;
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method: 'GET', headers, ...(signal ? { signal } : {}) }, resolve);
+    // One connection per request (`agent: false`, `Connection: close`): announces are minutes
+    // apart, and a kept-alive socket that a tracker (opentracker) has already closed fails the
+    // next request with ECONNRESET ("socket hang up").
+    const req = send(
+      url,
+      {
+        method: 'GET',
+        headers: { ...headers, connection: 'close' },
+        agent: false,
+        ...(signal ? { signal } : {}),
+      },
+      resolve,
+    );
     req.on('error', (err) => {
       if (signal?.aborted) reject(abortError(signal));
       else reject(new TypeError('fetch failed', { cause: err }));
