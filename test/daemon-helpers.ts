@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Daemon } from '../src/daemon/daemon.js';
+import { Daemon, type DaemonOptions } from '../src/daemon/daemon.js';
 import { type DaemonHttpServer, type HttpServerOptions, startHttpServer } from '../src/daemon/http-server.js';
 import { createTorrent } from '../src/storage/create-torrent.js';
 import { CLI_PATH } from './helpers/cli.js';
@@ -20,11 +20,13 @@ export interface InProcess {
 export async function startInProcess(
   root: string,
   http: Partial<Omit<HttpServerOptions, 'daemon'>> = {},
+  options: Partial<DaemonOptions> = {},
 ): Promise<InProcess> {
   const daemon = await Daemon.open({
     dataDir: join(root, 'data'),
     downloadDir: join(root, 'downloads'),
     session: { host: '127.0.0.1', port: 0, udp: false },
+    ...options,
   });
   const server = await startHttpServer({ daemon, token: TOKEN, host: '127.0.0.1', port: 0, ...http });
   const base = server.url;
