@@ -1,12 +1,18 @@
 /**
- * Transfer benchmark (issue 5): one seeder → one leecher over 127.0.0.1, every pair in ONE run:
- * peerdrop→peerdrop, libtorrent→peerdrop, peerdrop→libtorrent, libtorrent→libtorrent and
- * aria2→aria2. Each client is its own process (peerdrop through the built CLI, `dist/`), and
- * the leecher runs under `/usr/bin/time` so wall time, peak RSS and CPU are per process.
- * Reported per pair: wall seconds, MB/s, leecher peak RSS, leecher CPU seconds per GiB; and
- * the ratio of the fastest reference pair's time to each peerdrop pair's (≥ 1.0 = peerdrop at
- * least as fast). Targets: ratio ≥ 1.0, leecher RSS ≤ 200 MB.
+ * Transfer benchmark (issues 5 and 11): one seeder → one leecher over 127.0.0.1, every pair in
+ * ONE run: peerdrop→peerdrop, libtorrent→peerdrop, peerdrop→libtorrent, libtorrent→libtorrent,
+ * aria2→aria2, transmission→peerdrop and transmission→libtorrent, and encrypted (MSE, RC4
+ * forced on libtorrent, `--encryption require` on peerdrop) libtorrent→peerdrop and
+ * libtorrent→libtorrent. Each client is its own process (peerdrop through the built CLI,
+ * `dist/`), and the leecher runs under `/usr/bin/time` so wall time, peak RSS and CPU are per
+ * process. Reported per pair: wall seconds, MB/s, leecher peak RSS, leecher CPU seconds per GiB;
+ * `ratios`: the fastest plaintext reference pair's time (libtorrent→libtorrent, aria2→aria2) /
+ * each peerdrop pair's (≥ 1.0 = peerdrop at least as fast; target ≥ 1.0, leecher RSS ≤ 200 MB);
+ * `sameSeederRatios`: libtorrent-as-leecher time / peerdrop-as-leecher time from the same
+ * seeder with the same encryption (targets: Transmission ≥ 0.8, i.e. ≤ 1.25× the time;
+ * encrypted ≥ 0.8).
  *   node --import tsx bench/versus/transfer.ts [sizeMiB=1024] [pair,...]
+ * where a pair is `seeder-leecher`, `+rc4` for the encrypted ones (`libtorrent-peerdrop+rc4`).
  */
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -24,14 +30,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMetainfo, wireInfoHash } from '../../src/metainfo/index.js';
-import { aria2Args, libtorrentArgs, startOpentracker } from '../../test/helpers/clients/index.js';
+import {
+  aria2Args,
+  libtorrentArgs,
+  startOpentracker,
+  transmissionCommand,
+} from '../../test/helpers/clients/index.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { type Managed, startProcess } from '../../test/helpers/process.js';
 
-export type Client = 'peerdrop' | 'libtorrent' | 'aria2';
+/** Transmission seeds only (transmission-cli never exits on completion). */
+export type Client = 'peerdrop' | 'libtorrent' | 'aria2' | 'transmission';
 export interface Pair {
   readonly seeder: Client;
-  readonly leecher: Client;
+  readonly leecher: Exclude<Client, 'transmission'>;
+  /** MSE with RC4 forced (libtorrent and peerdrop only). */
+  readonly rc4?: boolean;
 }
 
 export const ALL_PAIRS: readonly Pair[] = [
@@ -40,7 +54,16 @@ export const ALL_PAIRS: readonly Pair[] = [
   { seeder: 'peerdrop', leecher: 'libtorrent' },
   { seeder: 'libtorrent', leecher: 'libtorrent' },
   { seeder: 'aria2', leecher: 'aria2' },
+  { seeder: 'transmission', leecher: 'peerdrop' },
+  { seeder: 'transmission', leecher: 'libtorrent' },
+  { seeder: 'libtorrent', leecher: 'peerdrop', rc4: true },
+  { seeder: 'libtorrent', leecher: 'libtorrent', rc4: true },
 ];
+
+/** `seeder→leecher`, with ` (rc4)` for encrypted pairs. */
+export function pairName(p: Pair): string {
+  return `${p.seeder}→${p.leecher}${p.rc4 ? ' (rc4)' : ''}`;
+}
 
 export interface PairResult {
   readonly pair: string;
@@ -60,6 +83,11 @@ export interface TransferBenchResult {
   readonly fastestReference: string | null;
   /** For each successful pair with peerdrop: fastest reference time / its time (≥ 1.0 is the target). */
   readonly ratios: Readonly<Record<string, number>>;
+  /**
+   * For each successful X→peerdrop pair with a successful X→libtorrent pair (same encryption):
+   * that pair's time / peerdrop's (≥ 0.8 is the target for Transmission and RC4).
+   */
+  readonly sameSeederRatios: Readonly<Record<string, number>>;
 }
 
 export interface TransferBenchOptions {
@@ -119,11 +147,12 @@ export async function runTransferBench(o: TransferBenchOptions = {}): Promise<Tr
         ],
         { stdio: 'ignore' },
       );
+      const pairs = o.pairs ?? ALL_PAIRS;
       const results: PairResult[] = [];
-      for (const pair of o.pairs ?? ALL_PAIRS) {
+      for (const pair of pairs) {
         results.push(await runPair(pair, { work, srcDir, torrentPath, sizeBytes, timeoutMs }));
       }
-      return summarize(sizeBytes, 2 ** log2Piece, results);
+      return summarize(sizeBytes, 2 ** log2Piece, pairs, results);
     } finally {
       await tracker.stop();
     }
@@ -141,14 +170,14 @@ interface PairContext {
 }
 
 async function runPair(pair: Pair, c: PairContext): Promise<PairResult> {
-  const name = `${pair.seeder}→${pair.leecher}`;
-  const dir = join(c.work, `leech-${pair.seeder}-${pair.leecher}`);
+  const name = pairName(pair);
+  const dir = join(c.work, `leech-${pair.seeder}-${pair.leecher}${pair.rc4 ? '-rc4' : ''}`);
   mkdirSync(dir);
   let seeder: Managed | null = null;
   let leecher: Managed | null = null;
   try {
     const seedPort = await freePort();
-    seeder = startSeeder(pair.seeder, c, seedPort);
+    seeder = startSeeder(pair, c, seedPort);
     await seederReady(pair.seeder, seeder, c.timeoutMs);
     const leechPort = await freePort();
     leecher = startProcess('/usr/bin/time', [
@@ -187,8 +216,8 @@ async function runPair(pair: Pair, c: PairContext): Promise<PairResult> {
   }
 }
 
-function startSeeder(client: Client, c: PairContext, port: number): Managed {
-  switch (client) {
+function startSeeder(pair: Pair, c: PairContext, port: number): Managed {
+  switch (pair.seeder) {
     case 'peerdrop':
       return startProcess(process.execPath, [
         CLI,
@@ -201,23 +230,41 @@ function startSeeder(client: Client, c: PairContext, port: number): Managed {
         '--host',
         '127.0.0.1',
         '--json',
+        // The reference clients run without DHT too (no bootstrap lookups during the run).
+        '--no-dht',
+        ...(pair.rc4 ? ['--encryption', 'require'] : []),
       ]);
     case 'libtorrent':
       return startProcess(
         '/usr/bin/python3',
-        libtorrentArgs({ mode: 'seed', torrentPath: c.torrentPath, dir: c.srcDir, port, maxSeconds: 3600 }),
+        libtorrentArgs({
+          mode: 'seed',
+          torrentPath: c.torrentPath,
+          dir: c.srcDir,
+          port,
+          maxSeconds: 3600,
+          forcedRc4: pair.rc4 === true,
+        }),
       );
     case 'aria2':
       return startProcess(
         '/usr/bin/aria2c',
         aria2Args({ mode: 'seed', torrentPath: c.torrentPath, dir: c.srcDir, port }),
       );
+    case 'transmission': {
+      const t = transmissionCommand({ torrentPath: c.torrentPath, dir: c.srcDir, port });
+      const proc = startProcess(t.command, t.args);
+      proc.child.once('exit', () => rmSync(t.configDir, { recursive: true, force: true }));
+      return proc;
+    }
   }
 }
 
 /** Wait until the seeder has verified its data and announced (aria2 prints SEED in its summary). */
 async function seederReady(client: Client, seeder: Managed, timeoutMs: number): Promise<void> {
-  const re = { peerdrop: /"event":"done"/, libtorrent: /SEEDING/, aria2: /SEED\(/ }[client];
+  const re = { peerdrop: /"event":"done"/, libtorrent: /SEEDING/, aria2: /SEED\(/, transmission: /Seeding/ }[
+    client
+  ];
   await seeder.waitFor(re, timeoutMs);
 }
 
@@ -239,6 +286,8 @@ function leecherCommand(pair: Pair, c: PairContext, dir: string, port: number, s
         '--peer',
         peer,
         '--json',
+        '--no-dht',
+        ...(pair.rc4 ? ['--encryption', 'require'] : []),
       ];
     case 'libtorrent':
       return [
@@ -250,6 +299,7 @@ function leecherCommand(pair: Pair, c: PairContext, dir: string, port: number, s
           port,
           peers: [peer],
           maxSeconds: c.timeoutMs / 1000,
+          forcedRc4: pair.rc4 === true,
         }),
       ];
     case 'aria2':
@@ -258,8 +308,15 @@ function leecherCommand(pair: Pair, c: PairContext, dir: string, port: number, s
   }
 }
 
-function summarize(sizeBytes: number, pieceLengthBytes: number, results: PairResult[]): TransferBenchResult {
-  const references = results.filter((r) => r.isOk && !r.pair.includes('peerdrop'));
+function summarize(
+  sizeBytes: number,
+  pieceLengthBytes: number,
+  pairs: readonly Pair[],
+  results: PairResult[],
+): TransferBenchResult {
+  const isReference = (p: Pair) =>
+    !p.rc4 && p.seeder === p.leecher && (p.seeder === 'libtorrent' || p.seeder === 'aria2');
+  const references = results.filter((r, i) => r.isOk && isReference(pairs[i]!));
   const fastest = references.reduce<PairResult | null>(
     (best, r) => (best && best.wallSeconds <= r.wallSeconds ? best : r),
     null,
@@ -269,7 +326,21 @@ function summarize(sizeBytes: number, pieceLengthBytes: number, results: PairRes
     for (const r of results)
       if (r.isOk && r.pair.includes('peerdrop')) ratios[r.pair] = round(fastest.wallSeconds / r.wallSeconds);
   }
-  return { sizeBytes, pieceLengthBytes, results, fastestReference: fastest?.pair ?? null, ratios };
+  const sameSeederRatios: Record<string, number> = {};
+  for (const [i, r] of results.entries()) {
+    const p = pairs[i]!;
+    if (!r.isOk || p.leecher !== 'peerdrop') continue;
+    const ref = results.find((x) => x.isOk && x.pair === pairName({ ...p, leecher: 'libtorrent' }));
+    if (ref) sameSeederRatios[r.pair] = round(ref.wallSeconds / r.wallSeconds);
+  }
+  return {
+    sizeBytes,
+    pieceLengthBytes,
+    results,
+    fastestReference: fastest?.pair ?? null,
+    ratios,
+    sameSeederRatios,
+  };
 }
 
 function writeRandomFile(path: string, sizeBytes: number): void {
@@ -306,8 +377,10 @@ function round(x: number): number {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizeMiB = Number(process.argv[2] ?? 1024);
   const wanted = process.argv[3]?.split(',');
-  const pairs = wanted ? ALL_PAIRS.filter((p) => wanted.includes(`${p.seeder}-${p.leecher}`)) : ALL_PAIRS;
+  const key = (p: Pair) => `${p.seeder}-${p.leecher}${p.rc4 ? '+rc4' : ''}`;
+  const pairs = wanted ? ALL_PAIRS.filter((p) => wanted.includes(key(p))) : ALL_PAIRS;
   const r = await runTransferBench({ sizeBytes: sizeMiB * 1024 * 1024, pairs });
   for (const x of r.results) process.stdout.write(`${JSON.stringify(x)}\n`);
-  process.stdout.write(`${JSON.stringify({ fastestReference: r.fastestReference, ratios: r.ratios })}\n`);
+  const { fastestReference, ratios, sameSeederRatios } = r;
+  process.stdout.write(`${JSON.stringify({ fastestReference, ratios, sameSeederRatios })}\n`);
 }

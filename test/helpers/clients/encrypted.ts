@@ -1,22 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MseTransport, type MseTransportOptions } from '../../../src/mse/mse-transport.js';
 import { TcpTransport } from '../../../src/net/tcp.js';
 import { Session } from '../../../src/session/session.js';
 import type { TorrentHandle } from '../../../src/session/torrent-handle.js';
 import { freePort } from '../ports.js';
 import { startProcess } from '../process.js';
-import { libtorrentArgs, type RunningClient } from './index.js';
+import { libtorrentArgs, type RunningClient, startTransmission } from './index.js';
 
 /**
  * Real clients that require encryption (MSE/PE), and peerdrop sessions over `MseTransport`,
  * for the `test/interop/mse-*` tests. Settings from shared/recipes/real-clients.md
  * ("Encryption (MSE/PE) on the reference clients").
  */
-
-const LT_ENC_SCRIPT = fileURLToPath(new URL('./lt_enc_client.py', import.meta.url));
 
 /** libtorrent with `out_enc_policy`/`in_enc_policy` forced and `allowed_enc_level` RC4. */
 export async function startLibtorrentForcedRc4(opts: {
@@ -27,8 +21,7 @@ export async function startLibtorrentForcedRc4(opts: {
   maxSeconds?: number;
 }): Promise<RunningClient> {
   const port = await freePort();
-  const [, ...rest] = libtorrentArgs({ ...opts, port });
-  const proc = startProcess('/usr/bin/python3', [LT_ENC_SCRIPT, ...rest]);
+  const proc = startProcess('/usr/bin/python3', libtorrentArgs({ ...opts, port, forcedRc4: true }));
   // forced = 0, rc4 = 2 in libtorrent 2.0 enums: the settings took.
   await proc.waitFor(/ENC out=0 in=0 level=2/, 15_000);
   await proc.waitFor(/LISTENING \d+/, 15_000);
@@ -36,45 +29,11 @@ export async function startLibtorrentForcedRc4(opts: {
 }
 
 /** transmission-cli with `"encryption": 2` (require), DHT/LPD/PEX/uTP off, bound to 127.0.0.1. */
-export async function startTransmissionRequiringEncryption(opts: {
+export function startTransmissionRequiringEncryption(opts: {
   torrentPath: string;
   dir: string;
 }): Promise<RunningClient> {
-  const port = await freePort();
-  const configDir = mkdtempSync(join(tmpdir(), 'peerdrop-tr-enc-'));
-  writeFileSync(
-    join(configDir, 'settings.json'),
-    JSON.stringify({
-      encryption: 2,
-      'dht-enabled': false,
-      'lpd-enabled': false,
-      'pex-enabled': false,
-      'utp-enabled': false,
-      'port-forwarding-enabled': false,
-      'bind-address-ipv4': '127.0.0.1',
-      'bind-address-ipv6': '::1',
-      'peer-port': port,
-      'peer-port-random-on-start': false,
-      'download-dir': opts.dir,
-      'speed-limit-up-enabled': false,
-      'speed-limit-down-enabled': false,
-      'ratio-limit-enabled': false,
-      'message-level': 2,
-    }),
-  );
-  const proc = startProcess('stdbuf', [
-    '-o0',
-    '/usr/bin/transmission-cli',
-    '-g',
-    configDir,
-    '-w',
-    opts.dir,
-    '-p',
-    String(port),
-    opts.torrentPath,
-  ]);
-  proc.child.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
-  return Object.assign(proc, { port });
+  return startTransmission({ ...opts, encryption: 2 });
 }
 
 /** A peerdrop session on 127.0.0.1 whose transport is MSE over TCP with `policy`. */

@@ -15,8 +15,12 @@ export interface RunningClient extends Managed {
 }
 
 const LT_SCRIPT = fileURLToPath(new URL('./lt_client.py', import.meta.url));
+const LT_ENC_SCRIPT = fileURLToPath(new URL('./lt_enc_client.py', import.meta.url));
 
-/** The `/usr/bin/python3` argument list for {@link startLibtorrent} (benchmarks wrap it in `/usr/bin/time`). */
+/**
+ * The `/usr/bin/python3` argument list for {@link startLibtorrent} (benchmarks wrap it in
+ * `/usr/bin/time`). `forcedRc4`: encryption forced both ways, RC4 only (lt_enc_client.py).
+ */
 export function libtorrentArgs(opts: {
   mode: 'seed' | 'leech';
   torrentPath: string;
@@ -24,8 +28,15 @@ export function libtorrentArgs(opts: {
   port: number;
   peers?: readonly string[];
   maxSeconds?: number;
+  forcedRc4?: boolean;
 }): string[] {
-  const args = [LT_SCRIPT, opts.mode, opts.torrentPath, opts.dir, String(opts.port)];
+  const args = [
+    opts.forcedRc4 ? LT_ENC_SCRIPT : LT_SCRIPT,
+    opts.mode,
+    opts.torrentPath,
+    opts.dir,
+    String(opts.port),
+  ];
   for (const p of opts.peers ?? []) args.push('--peer', p);
   args.push('--max-seconds', String(opts.maxSeconds ?? 120));
   return args;
@@ -87,20 +98,21 @@ export async function startAria2(opts: {
 }
 
 /**
- * transmission-cli with a private config dir (DHT/LPD/PEX/uTP off, bound to 127.0.0.1).
- * It never exits on completion: wait for "Seeding" in its status line. It will not dial 127.x
- * peers it learns of, but it accepts incoming connections.
+ * The command line for transmission-cli with a private config dir (DHT/LPD/PEX/uTP off, bound to
+ * 127.0.0.1, no speed or ratio limits); `encryption` is Transmission's setting (0 prefer
+ * plaintext, 1 prefer encrypted, 2 require). Remove `configDir` when the process exits.
  */
-export async function startTransmission(opts: {
+export function transmissionCommand(opts: {
   torrentPath: string;
   dir: string;
-  port?: number;
-}): Promise<RunningClient> {
-  const port = opts.port ?? (await freePort());
+  port: number;
+  encryption?: 0 | 1 | 2;
+}): { command: string; args: string[]; configDir: string } {
   const configDir = mkdtempSync(join(tmpdir(), 'peerdrop-tr-'));
   writeFileSync(
     join(configDir, 'settings.json'),
     JSON.stringify({
+      ...(opts.encryption === undefined ? {} : { encryption: opts.encryption }),
       'dht-enabled': false,
       'lpd-enabled': false,
       'pex-enabled': false,
@@ -108,7 +120,7 @@ export async function startTransmission(opts: {
       'port-forwarding-enabled': false,
       'bind-address-ipv4': '127.0.0.1',
       'bind-address-ipv6': '::1',
-      'peer-port': port,
+      'peer-port': opts.port,
       'peer-port-random-on-start': false,
       'download-dir': opts.dir,
       'speed-limit-up-enabled': false,
@@ -117,17 +129,24 @@ export async function startTransmission(opts: {
       'message-level': 2,
     }),
   );
-  const proc = startProcess('stdbuf', [
-    '-o0',
-    '/usr/bin/transmission-cli',
-    '-g',
-    configDir,
-    '-w',
-    opts.dir,
-    '-p',
-    String(port),
-    opts.torrentPath,
-  ]);
+  const args = ['-o0', '/usr/bin/transmission-cli', '-g', configDir, '-w', opts.dir, '-p', String(opts.port)];
+  return { command: 'stdbuf', args: [...args, opts.torrentPath], configDir };
+}
+
+/**
+ * transmission-cli (see {@link transmissionCommand}). It never exits on completion: wait for
+ * "Seeding" in its status line. It will not dial 127.x peers it learns of, but it accepts
+ * incoming connections.
+ */
+export async function startTransmission(opts: {
+  torrentPath: string;
+  dir: string;
+  port?: number;
+  encryption?: 0 | 1 | 2;
+}): Promise<RunningClient> {
+  const port = opts.port ?? (await freePort());
+  const { command, args, configDir } = transmissionCommand({ ...opts, port });
+  const proc = startProcess(command, args);
   // The private config dir (settings, resume files) goes with the process.
   proc.child.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
   return Object.assign(proc, { port });
