@@ -8,8 +8,6 @@ import {
 } from '../../index-server/health.js';
 import { startIndexServer } from '../../index-server/http-api.js';
 import { peerdropHome } from '../../index-server/identity.js';
-import { PostgresIndexStore } from '../../index-server/postgres-store.js';
-import { SqliteIndexStore } from '../../index-server/sqlite-store.js';
 import type { IndexStore } from '../../index-server/store.js';
 import { UdpTrackerTransport } from '../../tracker/client/udp-transport.js';
 import { systemClock } from '../../util/clock.js';
@@ -28,6 +26,8 @@ interface IndexOptions {
   bind: string;
   db?: string;
   postgres?: string;
+  postgresRead?: string;
+  healthPrivateTrackers?: boolean;
   adminToken?: string;
   scrapeInterval: string;
   maxConnections: string;
@@ -46,7 +46,16 @@ function parseCount(text: string, flag: string): number {
 
 async function openStore(o: IndexOptions): Promise<IndexStore> {
   if (o.db && o.postgres) throw usageError('use either --db or --postgres, not both');
-  if (o.postgres) return PostgresIndexStore.open({ connectionString: o.postgres });
+  if (o.postgresRead && !o.postgres) throw usageError('--postgres-read needs --postgres (the primary)');
+  // Each store's driver is loaded only when chosen (pg or the native SQLite binding).
+  if (o.postgres) {
+    const { PostgresIndexStore } = await import('../../index-server/postgres-store.js');
+    return PostgresIndexStore.open({
+      connectionString: o.postgres,
+      ...(o.postgresRead ? { readConnectionString: o.postgresRead } : {}),
+    });
+  }
+  const { SqliteIndexStore } = await import('../../index-server/sqlite-store.js');
   const file = o.db ?? join(peerdropHome(), 'index.db');
   mkdirSync(dirname(file), { recursive: true });
   return new SqliteIndexStore({ file });
@@ -60,6 +69,11 @@ export function register(program: Command): void {
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (default $PEERDROP_HOME/index.db)')
     .option('--postgres <url>', 'PostgreSQL connection URL instead of SQLite')
+    .option('--postgres-read <url>', 'a read replica for searches (writes stay on --postgres)')
+    .option(
+      '--health-private-trackers',
+      'scrape trackers at private or loopback addresses for swarm health (a company LAN index)',
+    )
     .option('--admin-token <token>', 'bearer token for /api/admin (or PEERDROP_INDEX_ADMIN_TOKEN)')
     .option('--scrape-interval <seconds>', 'how often to scrape trackers for health; 0 disables', '60')
     .option('--max-connections <n>', 'HTTP connections at once (longest-idle closed to make room)', '2000')
@@ -78,13 +92,23 @@ export function register(program: Command): void {
       const onError = (err: unknown): void => {
         process.stderr.write(`peerdrop index: ${(err as Error)?.stack ?? String(err)}\n`);
       };
-      const server = await startIndexServer({ store, port, bind: o.bind, adminToken, onError, limits });
+      const allowPrivate = o.healthPrivateTrackers ?? false;
+      const server = await startIndexServer({
+        store,
+        port,
+        bind: o.bind,
+        adminToken,
+        onError,
+        limits,
+        healthPrivateTrackers: allowPrivate,
+      });
       // Publishers choose the tracker URLs: every scrape goes through the outbound guard.
       const transport = new UdpTrackerTransport();
       const updater = new HealthUpdater({
         store,
-        source: new TrackerScrapeHealthSource(new GuardedScrapeTransport({ udp: transport }), {
+        source: new TrackerScrapeHealthSource(new GuardedScrapeTransport({ udp: transport, allowPrivate }), {
           clock: systemClock,
+          allowPrivateTrackers: allowPrivate,
         }),
         now: Date.now,
       });
