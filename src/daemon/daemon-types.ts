@@ -1,0 +1,75 @@
+/**
+ * The shapes the daemon's core (daemon.ts) takes and gives: its options, add requests, the
+ * torrent and file views the HTTP API, the Transmission RPC and the CLI show, and its events.
+ */
+import type { FileRisk } from '../metainfo/file-risk.js';
+import type { DestinationPolicy } from '../net/outbound-guard.js';
+import type { SessionOptions } from '../session/session.js';
+import type { TorrentState, TorrentStatus } from '../session/torrent-types.js';
+import type { Scheduler } from '../util/clock.js';
+import type { SeedGoals, TorrentLimitsRecord } from './store.js';
+
+export type DaemonLogLevel = 'info' | 'warn';
+
+export interface DaemonOptions {
+  readonly dataDir: string;
+  /** The download root: every torrent's folder is inside it. */
+  readonly downloadDir: string;
+  /** Passed to the engine (tests: host 127.0.0.1); `stateDir` is always `<data-dir>/session`. */
+  readonly session?: Omit<SessionOptions, 'stateDir'>;
+  /** Wall-clock time (epoch ms): added-at stamps, the alternative-speed schedule. */
+  readonly now?: () => number;
+  /** Timers of the daemon's own jobs (queue, goals, schedule, watch folder, feeds). */
+  readonly scheduler?: Scheduler;
+  /** Where the daemon's own messages go (watch folder, feeds, goals); default nowhere. */
+  readonly log?: (level: DaemonLogLevel, message: string) => void;
+  /** Who feeds may be fetched from (default: public addresses only; tests allow loopback). */
+  readonly fetchPolicy?: DestinationPolicy;
+  /** Torrents restored at once at start (each opens storage and reads its resume record). */
+  readonly restoreConcurrency?: number;
+}
+
+export interface AddRequest {
+  readonly torrent?: Uint8Array;
+  readonly magnet?: string;
+  /** Relative to (or inside) the download root. */
+  readonly downloadDir?: string;
+  readonly isPaused?: boolean;
+  readonly labels?: readonly string[];
+  /** File indices to download (others priority 0); all when omitted. */
+  readonly files?: readonly number[];
+}
+
+export interface FileView {
+  readonly index: number;
+  readonly path: string;
+  readonly lengthBytes: number;
+  readonly priority: number;
+}
+
+/** One torrent as the API shows it: the engine's status plus the daemon's record. */
+export interface TorrentView extends Omit<TorrentStatus, 'state'> {
+  /** The engine's state, or `queued`: waiting for a free slot in the download or seed queue. */
+  readonly state: TorrentState | 'queued';
+  readonly id: number;
+  /** Place in the queue among torrents the user wants running (0 first); null when paused. */
+  readonly queuePosition: number | null;
+  readonly seededSeconds: number;
+  /** Files that look disguised (double extension, bidi characters, content not matching the name). */
+  readonly warnings: readonly FileRisk[];
+  readonly downloadDir: string;
+  readonly addedAtMs: number;
+  readonly labels: readonly string[];
+  readonly limits: TorrentLimitsRecord;
+  readonly seedGoals: SeedGoals;
+  readonly magnet: string | null;
+  readonly totalBytes: number | null;
+  readonly fileCount: number | null;
+}
+
+export interface DaemonEvents {
+  [key: string]: (...args: never[]) => void;
+  added: (view: TorrentView) => void;
+  removed: (infoHash: string, id: number) => void;
+  changed: (infoHash: string) => void;
+}
