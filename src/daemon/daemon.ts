@@ -40,6 +40,7 @@ import { FeedManager } from './rss/feeds.js';
 import { type DaemonSettings, readSettings, type SettingsPatch } from './settings.js';
 import { openDaemonStore } from './sqlite-daemon-store.js';
 import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord } from './store.js';
+import { ViewJson } from './view-json.js';
 import { WatchFolder } from './watch-folder.js';
 
 export type {
@@ -66,6 +67,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   private readonly activity = new Map<string, TorrentActivity>();
   private readonly risks = new Map<string, FileRisk[]>();
   private positions: Map<string, number> | null = null;
+  private readonly viewJson = new ViewJson();
   private readonly now: () => number;
   private isClosed = false;
   readonly jobs: DaemonJobs;
@@ -302,6 +304,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     this.jobs.forget(key);
     this.activity.delete(key);
     this.risks.delete(key);
+    this.viewJson.forget(key);
     this.positions = null;
     if (options.deleteData && metainfo) await removeTorrentData(record.downloadDir, metainfo);
     this.emit('removed', key, record.id);
@@ -491,6 +494,13 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
 
   list(): TorrentView[] {
     return this.store.listTorrents().map((r) => this.viewOf(r));
+  }
+
+  /** Every torrent's view as JSON text; an unchanged view gives the same string as last time. */
+  listJson(): { readonly infoHash: string; readonly json: string }[] {
+    return this.store
+      .listTorrents()
+      .map((r) => ({ infoHash: r.infoHash, json: this.viewJson.of(this.viewOf(r)) }));
   }
 
   view(id: string | number): TorrentView | null {

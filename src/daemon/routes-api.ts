@@ -72,9 +72,19 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
   const { daemon } = ctx;
   const tags = ['torrents'];
 
-  app.get('/api/torrents', { schema: { tags, summary: 'every torrent with its status' } }, async () => ({
-    torrents: daemon.list(),
-  }));
+  // Sent as text made of each torrent's cached JSON (view-json.ts): at 1,000 torrents, building
+  // and serializing every view per request was most of the time.
+  app.get(
+    '/api/torrents',
+    { schema: { tags, summary: 'every torrent with its status' } },
+    async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(
+        `{"torrents":[${daemon
+          .listJson()
+          .map((v) => v.json)
+          .join(',')}]}`,
+      ),
+  );
 
   app.post(
     '/api/torrents',

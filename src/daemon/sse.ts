@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { type CancelTimer, systemScheduler } from '../util/clock.js';
-import type { TorrentView } from './daemon.js';
 import { type RouteContext, SECURITY_HEADERS, sendError } from './http-common.js';
 
 const TICK_MS = 1000;
@@ -16,23 +15,29 @@ export const MAX_EVENT_CLIENTS = 32;
 type Writer = (event: string, data: unknown) => void;
 
 export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
-  const clients = new Set<{ write: Writer; heartbeat: () => void }>();
+  const clients = new Set<{
+    write: Writer;
+    writeJson: (event: string, json: string) => void;
+    heartbeat: () => void;
+  }>();
   let last = new Map<string, string>();
   let cancelTick: CancelTimer | null = null;
   let ticks = 0;
 
+  // The daemon's cached JSON per view (view-json.ts): an unchanged view is the same string, so
+  // finding what changed costs a comparison per torrent, not a serialization.
   const tick = () => {
-    const changed: TorrentView[] = [];
+    const changed: string[] = [];
     const next = new Map<string, string>();
-    for (const view of ctx.daemon.list()) {
-      const text = JSON.stringify(view);
-      next.set(view.infoHash, text);
-      if (last.get(view.infoHash) !== text) changed.push(view);
+    for (const { infoHash, json } of ctx.daemon.listJson()) {
+      next.set(infoHash, json);
+      if (last.get(infoHash) !== json) changed.push(json);
     }
     last = next;
     const beat = ++ticks % (HEARTBEAT_MS / TICK_MS) === 0;
+    const text = changed.length > 0 ? `{"torrents":[${changed.join(',')}]}` : null;
     for (const c of clients) {
-      if (changed.length > 0) c.write('torrents', { torrents: changed });
+      if (text !== null) c.writeJson('torrents', text);
       else if (beat) c.heartbeat();
     }
   };
@@ -68,12 +73,21 @@ export function registerEvents(app: FastifyInstance, ctx: RouteContext): void {
         write: (event: string, data: unknown) => {
           raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         },
+        writeJson: (event: string, json: string) => {
+          raw.write(`event: ${event}\ndata: ${json}\n\n`);
+        },
         heartbeat: () => {
           raw.write(': keep-alive\n\n');
         },
       };
       clients.add(client);
-      client.write('torrents', { torrents: ctx.daemon.list() });
+      client.writeJson(
+        'torrents',
+        `{"torrents":[${ctx.daemon
+          .listJson()
+          .map((v) => v.json)
+          .join(',')}]}`,
+      );
       // The daemon's timers go through the scheduler, as the engine's do.
       cancelTick ??= systemScheduler.setInterval(TICK_MS, tick);
       request.raw.on('close', () => {
