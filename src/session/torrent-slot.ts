@@ -74,6 +74,8 @@ export class TorrentSlot {
   private isPaused = false;
   private isRemoved = false;
   private isStarting = false;
+  /** A dial round is queued for the next turn ({@link connectSoon}). */
+  private isConnectSoon = false;
   private lastStatus: TorrentStatus | null = null;
   /** What the protocol needs to know of the torrent (changes when the metadata arrives). */
   context: TorrentContext;
@@ -129,6 +131,7 @@ export class TorrentSlot {
   addPeers(addresses: readonly PeerAddress[], origin: PeerOrigin): void {
     const now = this.deps.scheduler.now();
     for (const a of addresses) this.peerBook.add(a, origin, now);
+    this.connectSoon();
   }
 
   /** An incoming connection for this torrent: may it stay (limits, bans)? */
@@ -170,6 +173,24 @@ export class TorrentSlot {
     if (!this.isActive) return;
     this.torrent?.tick();
     this.magnetPhase?.tick();
+    this.connectFromBook();
+  }
+
+  /**
+   * Dial new peers on the next turn instead of at the next tick: a tracker answer, a `--peer`
+   * or the torrent becoming ready would otherwise wait up to a second (a third of a 256 MiB
+   * loopback transfer). Coalesced: one dial round per turn however many peers arrive.
+   */
+  private connectSoon(): void {
+    if (this.isConnectSoon || !this.isActive) return;
+    this.isConnectSoon = true;
+    this.deps.scheduler.setTimer(0, () => {
+      this.isConnectSoon = false;
+      if (this.isActive) this.connectFromBook();
+    });
+  }
+
+  private connectFromBook(): void {
     if (!this.torrent && !this.magnetPhase) return;
     for (const address of this.peerBook.nextToConnect(this.deps.scheduler.now(), CONNECT_PER_TICK))
       this.deps.dial(this, address);
@@ -232,6 +253,7 @@ export class TorrentSlot {
     } else {
       for (const s of this.sources) s.start();
       this.startMagnetPhase();
+      this.connectSoon();
     }
   }
 
@@ -335,6 +357,7 @@ export class TorrentSlot {
       conn.protocol.setTorrent(this.context);
       torrent.attach(conn, replay);
     }
+    this.connectSoon();
   }
 
   private torrentListener(): TorrentListener {

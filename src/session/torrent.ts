@@ -319,6 +319,7 @@ export class Torrent {
       onMessage: (m) => this.onMessage(link, m),
       onExtendedHandshake: (h) => {
         link.extended = h;
+        link.pipeline.setPeerLimit(h.reqq);
         this.noteListenPort(link);
       },
       onExtension: (name, payload) => this.extensions.onExtension(link, name, payload),
@@ -326,6 +327,7 @@ export class Torrent {
       onClose: (reason) => this.detach(link, reason),
     });
     link.extended = channel.peerExtended;
+    link.pipeline.setPeerLimit(link.extended?.reqq);
     this.noteListenPort(link);
     if (this.deps.dhtPort !== undefined && channel.supportsDht)
       channel.sendMessage({ id: MsgId.Port, port: this.deps.dhtPort });

@@ -22,7 +22,7 @@ const READ_AHEAD_BYTES = 8 * 1024 * 1024;
  * full). libtorrent sizes the buffer from the upload rate the same way.
  */
 const SEND_BUFFER_SECONDS = 0.5;
-const MIN_SEND_BUFFER_BYTES = 64 * 1024;
+const MIN_SEND_BUFFER_BYTES = 256 * 1024;
 const MAX_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Re-check a full send buffer this soon when the rate is not known yet. */
 const SEND_BUFFER_RECHECK_MS = 20;
@@ -64,6 +64,8 @@ export class Uploader {
   private optimistic: string | null = null;
   private optimisticSinceMs = 0;
   private lastChokeMs = Number.NEGATIVE_INFINITY;
+  /** Peers whose full send buffer was looked at once after a flush (see `pump`). */
+  private readonly lookedAfterFlush = new WeakSet<PeerLink>();
 
   constructor(private readonly deps: UploaderDeps) {}
 
@@ -117,16 +119,24 @@ export class Uploader {
       const queued = link.channel.queuedBytes;
       const watermark = this.sendWatermark(link);
       if (queued >= watermark) {
-        // Come back when about half of it went out (no drain event fires this low).
+        // First look again on the next turn: what we queued this turn is handed to the socket
+        // in this turn's check phase, and on a fast link the kernel takes it at once (a wait
+        // sized by the measured rate would cap the rate at what it measured: a slow ramp).
+        // Only if it is still queued then is the peer the bottleneck: come back when about
+        // half of it went out (no drain event fires this low).
+        const isSecondLook = this.lookedAfterFlush.has(link);
         const rate = link.uploadMeter.rate();
         const drainMs = rate > 0 ? ((queued - watermark / 2) / rate) * 1000 : SEND_BUFFER_RECHECK_MS;
+        if (isSecondLook) this.lookedAfterFlush.delete(link);
+        else this.lookedAfterFlush.add(link);
         link.isUploadWaiting = true;
-        this.deps.clock.setTimer(Math.max(2, Math.min(drainMs, 1000)), () => {
+        this.deps.clock.setTimer(isSecondLook ? Math.max(2, Math.min(drainMs, 1000)) : 0, () => {
           link.isUploadWaiting = false;
           this.pump(link);
         });
         return;
       }
+      this.lookedAfterFlush.delete(link);
       const waitMs = this.tokenWaitMs(next.length);
       if (waitMs > 0) {
         link.isUploadWaiting = true;

@@ -14,6 +14,13 @@ export interface PipelineSettings {
   readonly snubTimeoutMs: number;
   /** Headroom over the bandwidth-delay product (2 = keep twice the pipe in flight). */
   readonly bdpGain: number;
+  /**
+   * Also keep this much time's worth of the peer's measured rate in flight (libtorrent's
+   * `request_queue_time`, 3 s there): a peer that serves in bursts (disk reads, a busy event
+   * loop, Transmission's batches) shows a small minimum RTT, and a depth from the BDP alone
+   * then leaves it idle between bursts.
+   */
+  readonly queueTimeMs: number;
 }
 
 export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = {
@@ -22,6 +29,7 @@ export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = {
   requestTimeoutMs: 30_000,
   snubTimeoutMs: 60_000,
   bdpGain: 2,
+  queueTimeMs: 500,
 };
 
 /**
@@ -53,6 +61,8 @@ export class RequestPipeline {
   private lastCheckRate = 0;
   private lastBlockMs: number;
   private snubbed = false;
+  /** The peer's advertised `reqq` (BEP 10), when lower than `maxDepth`. */
+  private peerLimit = Number.POSITIVE_INFINITY;
   /** The queue reached its target since it last ran dry (so running dry means "too shallow"). */
   private wasFilledToTarget = false;
 
@@ -85,14 +95,22 @@ export class RequestPipeline {
     return this.snubbed;
   }
 
+  /** The peer accepts at most `reqq` outstanding requests (BEP 10); more would be dropped. */
+  setPeerLimit(reqq: number | undefined): void {
+    this.peerLimit = reqq !== undefined && reqq >= 1 ? reqq : Number.POSITIVE_INFINITY;
+  }
+
   /** Target number of outstanding requests. A snubbed peer gets one (libtorrent does too). */
   targetDepth(): number {
-    const { minDepth, maxDepth } = this.settings;
+    const { minDepth, queueTimeMs } = this.settings;
+    const maxDepth = Math.min(this.settings.maxDepth, this.peerLimit);
     if (this.snubbed) return 1;
     if (this.isSlowStart) return Math.min(maxDepth, this.slowStartDepth);
+    const rate = this.meter.rate();
     const rtt = Number.isFinite(this.minRttMs) ? this.minRttMs : 0;
-    const bdpBlocks = (this.gain * this.meter.rate() * rtt) / 1000 / BLOCK_LENGTH;
-    return Math.max(minDepth, Math.min(maxDepth, Math.ceil(bdpBlocks)));
+    const bdpBlocks = (this.gain * rate * rtt) / 1000 / BLOCK_LENGTH;
+    const queueBlocks = (rate * queueTimeMs) / 1000 / BLOCK_LENGTH;
+    return Math.max(minDepth, Math.min(maxDepth, Math.ceil(Math.max(bdpBlocks, queueBlocks))));
   }
 
   /** How many more requests to send now. */
