@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
 import { PeerdropError } from '../util/errors.js';
 import { daemonPaths, defaultDownloadDir, findRunningDaemon, readToken } from './config.js';
+import { initialSnapshot } from './dormant.js';
 import { removeTorrentData, resolveDownloadDir } from './files.js';
 import { openDaemonStore } from './sqlite-daemon-store.js';
 import type { DaemonStore, TorrentRecord } from './store.js';
@@ -109,6 +110,7 @@ function offlineControl(store: DaemonStore, downloadRoot: string): TorrentContro
         filePriorities: null,
         limits: { downloadBps: null, uploadBps: null },
         seedGoals: { ratio: null, seedSeconds: null },
+        snapshot: initialSnapshot(infoHash, metainfo, magnet),
       });
       return listed(record);
     },

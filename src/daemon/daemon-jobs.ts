@@ -4,8 +4,9 @@
  * torrents to the completed folder, and the download/seed queues. Each step is a pure decision
  * (alt-speed.ts, seeding-goals.ts, queue.ts) applied here.
  *
- * Queued torrents are held paused in the engine while their record stays `active`: a restart
- * brings them back queued, and the user's own pause is a different state (`paused` record).
+ * Queued torrents are kept out of the engine (dormant.ts) while their record stays `active`: a
+ * restart brings them back queued, and the user's own pause is a different state (`paused`
+ * record). Nothing of a queued torrent runs: no announce, no dial, no storage.
  */
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
@@ -13,6 +14,7 @@ import { type CancelTimer, type Scheduler, systemScheduler } from '../util/clock
 import { errorMessage } from '../util/errors.js';
 import { effectiveLimits, localTime } from './alt-speed.js';
 import type { Daemon } from './daemon.js';
+import { dormantStatus } from './dormant.js';
 import { planQueue, type QueueEntry, queueOrder, SlowTracker } from './queue.js';
 import { goalReached } from './seeding-goals.js';
 import type { DaemonSettings } from './settings.js';
@@ -84,31 +86,25 @@ export class DaemonJobs {
     if (this.seededMs.delete(infoHash)) this.isSeededDirty = true;
   }
 
-  /**
-   * A torrent just started (added, restored): hold it queued when its queue is full. The
-   * periodic tick later reorders by position.
-   */
-  async admit(handle: TorrentHandle): Promise<void> {
-    if (!this.shouldHold(handle)) return;
-    this.hold(handle.infoHash);
-    await handle.pause();
-  }
-
-  /** Mark a torrent (paused in the engine) as waiting in its queue. */
+  /** Mark a torrent (out of the engine) as waiting in its queue. */
   hold(infoHash: string): void {
     this.queued.add(infoHash);
     this.slow.forget(infoHash);
   }
 
-  /** Is the queue this torrent belongs to (downloads or seeds) full without it? */
-  shouldHold(handle: TorrentHandle): boolean {
+  /**
+   * Is the queue this torrent (not running yet) belongs to, downloads or seeds, full? Only the
+   * engine's torrents count: queued and paused ones are not in it. The periodic tick later
+   * reorders by position.
+   */
+  shouldHold(record: TorrentRecord): boolean {
     const s = this.daemon.settings();
-    const isComplete = isCompleteStatus(handle.status());
+    const isComplete = isCompleteStatus(dormantStatus(record));
     const max = isComplete ? s.maxActiveSeeds : s.maxActiveDownloads;
     if (max === null) return false;
     let used = 0;
     for (const h of this.daemon.session.list()) {
-      if (h === handle || this.queued.has(h.infoHash)) continue;
+      if (h.infoHash === record.infoHash) continue;
       const st = h.status();
       if (st.state === 'paused' || st.state === 'stopped' || st.state === 'error') continue;
       if (isCompleteStatus(st) === isComplete) used++;
@@ -199,15 +195,15 @@ export class DaemonJobs {
 
   private async runQueue(s: DaemonSettings, now: number): Promise<void> {
     const order = this.daemon.queueOrder();
-    const active = new Map(this.activeTorrents().map((a) => [a.record.infoHash, a]));
     const slowAfterMs = s.slowAfterSeconds * 1000;
     const entries: QueueEntry[] = [];
-    for (const record of queueOrder(
-      [...active.values()].map((a) => a.record),
-      order,
-    )) {
-      const { status } = active.get(record.infoHash)!;
+    const wanted = this.daemon.store.listTorrents().filter((r) => r.state === 'active');
+    for (const record of queueOrder(wanted, order)) {
       const isRunning = !this.queued.has(record.infoHash);
+      const handle = this.daemon.session.get(record.infoHash);
+      // Running but not in the engine: it failed to start (shown with its error), not queued.
+      if (isRunning && !handle) continue;
+      const status = handle?.status() ?? dormantStatus(record);
       const isComplete = isCompleteStatus(status);
       // Checking is busy work, never "slow"; a magnet without metadata is slow like a dead swarm.
       const rate =
@@ -229,15 +225,13 @@ export class DaemonJobs {
     }
     const run = planQueue(entries, { maxDownloads: s.maxActiveDownloads, maxSeeds: s.maxActiveSeeds });
     for (const e of entries) {
-      const { handle, record } = active.get(e.infoHash)!;
       if (run.has(e.infoHash) && !e.isRunning) {
         this.queued.delete(e.infoHash);
-        await handle.resume();
-        await this.daemon.applyPriorities(handle, record);
+        await this.daemon.wake(e.infoHash);
       } else if (!run.has(e.infoHash) && e.isRunning) {
         this.queued.add(e.infoHash);
         this.slow.forget(e.infoHash);
-        await handle.pause();
+        await this.daemon.sleep(e.infoHash);
       }
     }
   }

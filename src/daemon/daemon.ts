@@ -7,11 +7,15 @@
  * What is durable and when: a record is written before `add` answers and on every change
  * (pause, resume, priorities, limits, labels), so a `kill -9` loses no acknowledged action;
  * the engine's resume records (in `<data-dir>/session`) keep the verified pieces.
+ *
+ * Only torrents that run are in the engine: paused ones and those waiting in the queue are
+ * dormant (dormant.ts), shown from their record's snapshot, and handed to the engine when they
+ * run (then their storage opens and their resume record is read).
  */
 import { encode } from '../bencode/index.js';
 import { type FileRisk, nameRisks } from '../metainfo/file-risk.js';
 import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
-import type { Metainfo } from '../metainfo/types.js';
+import type { MagnetLink, Metainfo } from '../metainfo/types.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import { idleTorrentStatus, type TorrentStatus } from '../session/torrent-types.js';
@@ -32,14 +36,15 @@ import type {
   TorrentView,
 } from './daemon-types.js';
 import { type Diagnosis, diagnose, TorrentActivity } from './diagnosis.js';
+import { dormantHandle, dormantStatus, initialSnapshot, snapshotOf } from './dormant.js';
 import { contentRisks, removeTorrentData, resolveDownloadDir } from './files.js';
 import { PieceWatch } from './piece-watch.js';
-import { moveInQueue, queueOrder } from './queue.js';
+import { moveInQueue, planRestore, queueOrder } from './queue.js';
 import { copyResumeRecords, moveTorrentFiles } from './relocate.js';
 import { FeedManager } from './rss/feeds.js';
 import { type DaemonSettings, readSettings, type SettingsPatch } from './settings.js';
 import { openDaemonStore } from './sqlite-daemon-store.js';
-import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord } from './store.js';
+import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord, TorrentSnapshot } from './store.js';
 import { ViewJson } from './view-json.js';
 import { WatchFolder } from './watch-folder.js';
 
@@ -113,25 +118,46 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     return this.options.downloadDir;
   }
 
+  /**
+   * Bring every torrent back as it was: the queue decides first, so only the torrents that may
+   * run are handed to the engine; paused and queued ones stay dormant (nothing announced or
+   * dialled, no file opened). A record from before snapshots runs once to get one.
+   */
   private async restore(): Promise<void> {
-    const records = this.store.listTorrents();
+    const s = this.settings();
+    const { run, hold } = planRestore(this.store.listTorrents(), this.queueOrder(), {
+      maxDownloads: s.maxActiveDownloads,
+      maxSeeds: s.maxActiveSeeds,
+    });
+    for (const r of hold) {
+      this.jobs.hold(r.infoHash);
+      if (!r.snapshot) this.store.updateTorrent(r.infoHash, { snapshot: firstSnapshot(r) });
+    }
     let next = 0;
     const worker = async () => {
-      while (next < records.length) {
-        const record = records[next++]!;
-        try {
-          await this.start(record);
-        } catch (err) {
-          this.broken.set(record.infoHash, { record, error: errorMessage(err) });
-        }
+      while (next < run.length) {
+        const record = run[next++]!;
+        await this.runOrBreak(record);
+        if (record.state === 'paused' || this.jobs.isQueued(record.infoHash))
+          await this.sleep(record.infoHash);
       }
     };
-    const n = Math.max(1, Math.min(this.options.restoreConcurrency ?? 8, records.length));
+    const n = Math.max(1, Math.min(this.options.restoreConcurrency ?? 8, run.length));
     await Promise.all(Array.from({ length: n }, worker));
   }
 
-  /** Hand a record to the engine, in the state it was in. */
-  private async start(record: TorrentRecord): Promise<TorrentHandle> {
+  /** Run a record in the engine; a failure is kept (shown with the torrent) instead of thrown. */
+  private async runOrBreak(record: TorrentRecord): Promise<void> {
+    try {
+      await this.run(record);
+    } catch (err) {
+      this.broken.set(record.infoHash, { record, error: errorMessage(err) });
+    }
+  }
+
+  /** Hand a record to the engine: it runs now, from its folder, with its files and limits. */
+  private async run(record: TorrentRecord): Promise<TorrentHandle> {
+    this.broken.delete(record.infoHash);
     const input = record.source.kind === 'torrent' ? record.source.bytes : record.source.uri;
     const priorities = record.filePriorities;
     const handle = await this.session.add(input, {
@@ -141,13 +167,29 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       ...(record.limits.uploadBps === null ? {} : { uploadLimit: record.limits.uploadBps }),
     });
     this.watch(handle);
-    if (record.state === 'paused') await handle.pause();
-    else {
-      await this.applyPriorities(handle, record);
-      await this.jobs.admit(handle);
-    }
+    await this.applyPriorities(handle, record);
     if (handle.status().state === 'seeding' || handle.status().progress >= 1) this.checkContent(handle);
     return handle;
+  }
+
+  /** Out of the engine (paused, or held by the queue); its last status kept as the snapshot. */
+  async sleep(infoHash: string): Promise<void> {
+    const handle = this.session.get(infoHash);
+    if (!handle) return;
+    const status = handle.status();
+    this.detach.get(infoHash)?.();
+    this.detach.delete(infoHash);
+    await this.session.remove(infoHash);
+    this.store.updateTorrent(infoHash, { snapshot: snapshotOf(status, handle.metainfo) });
+    this.emit('changed', infoHash);
+  }
+
+  /** Into the engine (resumed, or its turn in the queue); a failure shows with the torrent. */
+  async wake(infoHash: string): Promise<void> {
+    const record = this.store.getTorrent(infoHash);
+    if (!record || this.session.get(infoHash)) return;
+    await this.runOrBreak(record);
+    this.emit('changed', infoHash);
   }
 
   private watch(handle: TorrentHandle): void {
@@ -161,6 +203,8 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       handle.on('peer', (e) => activity.onPeer(e)),
       handle.on('warning', (w) => activity.onWarning(w)),
       handle.on('done', () => {
+        // Kept so a restart knows it seeds (the seed queue) before it runs again.
+        this.store.updateTorrent(key, { snapshot: snapshotOf(handle.status(), handle.metainfo) });
         this.checkContent(handle);
         changed();
       }),
@@ -231,7 +275,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const infoHash = Buffer.from(metainfo ? wireInfoHash(metainfo) : wireInfoHash(magnet!)).toString('hex');
     const dir = await resolveDownloadDir(this.downloadRoot, request.downloadDir);
     const existing = this.store.getTorrent(infoHash);
-    if (existing && this.session.get(infoHash)) return this.view(infoHash)!;
+    if (existing && !this.broken.has(infoHash)) return this.view(infoHash)!;
     let priorities: number[] | null = null;
     if (request.files && metainfo) {
       const wanted = new Set(request.files);
@@ -253,11 +297,16 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       filePriorities: priorities,
       limits: { downloadBps: null, uploadBps: null },
       seedGoals: { ratio: null, seedSeconds: null },
+      snapshot: initialSnapshot(infoHash, metainfo, magnet),
     });
     this.broken.delete(infoHash);
     this.positions = null;
     try {
-      await this.start(record);
+      // Paused, or beyond a full queue: dormant from the start (never announced, never dialled).
+      if (record.state === 'active') {
+        if (this.jobs.shouldHold(record)) this.jobs.hold(infoHash);
+        else await this.run(record);
+      }
     } catch (err) {
       this.store.deleteTorrent(infoHash);
       throw err;
@@ -268,25 +317,29 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   }
 
   async pause(infoHash: string): Promise<void> {
-    const handle = this.handle(infoHash);
-    this.store.updateTorrent(handle.infoHash, { state: 'paused' });
-    this.jobs.release(handle.infoHash);
+    const { infoHash: key } = this.record(infoHash);
+    this.store.updateTorrent(key, { state: 'paused' });
+    this.jobs.release(key);
     this.positions = null;
-    await handle.pause();
-    this.emit('changed', handle.infoHash);
+    await this.sleep(key);
+    this.emit('changed', key);
   }
 
   /** Back to active: it runs now, or waits as `queued` when its queue is full. */
   async resume(infoHash: string): Promise<void> {
-    const handle = this.handle(infoHash);
-    const record = this.store.updateTorrent(handle.infoHash, { state: 'active' })!;
+    const { infoHash: key } = this.record(infoHash);
+    const record = this.store.updateTorrent(key, { state: 'active' })!;
     this.positions = null;
-    if (this.jobs.shouldHold(handle)) this.jobs.hold(handle.infoHash);
-    else {
-      await handle.resume();
-      await this.applyPriorities(handle, record);
+    if (!this.session.get(key)) {
+      if (this.jobs.shouldHold(record)) this.jobs.hold(key);
+      else {
+        await this.run(record).catch((err: unknown) => {
+          this.broken.set(key, { record, error: errorMessage(err) });
+          throw err;
+        });
+      }
     }
-    this.emit('changed', handle.infoHash);
+    this.emit('changed', key);
   }
 
   /** Forget a torrent; with `deleteData` also its files (inside its download folder only). */
@@ -324,7 +377,8 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       priorities[index] = priority;
     }
     const updated = this.store.updateTorrent(handle.infoHash, { filePriorities: priorities })!;
-    if (record.state === 'active') await this.applyPriorities(handle, updated);
+    const live = this.session.get(handle.infoHash);
+    if (live) await this.applyPriorities(live, updated);
     this.emit('changed', handle.infoHash);
   }
 
@@ -416,7 +470,8 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
    */
   async relocate(infoHash: string, dir: string): Promise<TorrentRecord> {
     const record = this.record(infoHash);
-    const metainfo = this.session.get(record.infoHash)?.metainfo ?? metainfoOf(record);
+    const live = this.session.get(record.infoHash);
+    const metainfo = live?.metainfo ?? metainfoOf(record);
     if (!metainfo) throw new PeerdropError('DAEMON_METADATA_PENDING', 'the file list is not known yet');
     this.detach.get(record.infoHash)?.();
     this.detach.delete(record.infoHash);
@@ -425,18 +480,11 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     try {
       await moveTorrentFiles(record.downloadDir, dir, metainfo);
       await copyResumeRecords(this.paths.stateDir, record.infoHash, record.downloadDir, dir);
+      // Same record, same id (Transmission clients and the CLI name torrents by it).
       moved = this.store.updateTorrent(record.infoHash, { downloadDir: dir }) ?? record;
-      if (moved.downloadDir !== dir) {
-        // A store without `downloadDir` patches: the record is written again (new id).
-        this.store.deleteTorrent(record.infoHash);
-        const { id: _id, ...rest } = record;
-        moved = this.store.insertTorrent({ ...rest, downloadDir: dir });
-      }
       this.log('info', `${record.infoHash}: moved to ${dir}`);
     } finally {
-      await this.start(moved).catch((err: unknown) => {
-        this.broken.set(moved.infoHash, { record: moved, error: errorMessage(err) });
-      });
+      if (live) await this.runOrBreak(moved);
       this.emit('changed', record.infoHash);
     }
     return moved;
@@ -453,7 +501,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       isQueued,
       isUserPaused: record.state === 'paused',
       brokenError: handle ? null : (this.broken.get(record.infoHash)?.error ?? null),
-      status: handle?.status() ?? null,
+      status: handle?.status() ?? (this.broken.has(record.infoHash) ? null : dormantStatus(record)),
       peers: handle?.peers() ?? [],
       sources: handle?.trackers() ?? [],
       activity: this.activity.get(record.infoHash) ?? null,
@@ -482,14 +530,28 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     return r;
   }
 
+  /** The engine's handle, or for a dormant torrent one with no peers that reads its record. */
   handle(id: string | number): TorrentHandle {
     const record = this.record(id);
     const handle = this.session.get(record.infoHash);
-    if (!handle) {
-      const why = this.broken.get(record.infoHash)?.error ?? 'not running';
-      throw new PeerdropError('DAEMON_TORRENT_BROKEN', `torrent ${record.infoHash} could not start: ${why}`);
-    }
-    return handle;
+    if (handle) return handle;
+    const broken = this.broken.get(record.infoHash);
+    if (broken)
+      throw new PeerdropError(
+        'DAEMON_TORRENT_BROKEN',
+        `torrent ${record.infoHash} could not start: ${broken.error}`,
+      );
+    const key = record.infoHash;
+    return dormantHandle(record, metainfoOf(record), {
+      resume: () => this.resume(key),
+      pause: () => this.pause(key),
+      remove: () => this.remove(key),
+    });
+  }
+
+  /** The metainfo, from the engine or the record (null for a magnet without metadata yet). */
+  metainfo(record: TorrentRecord): Metainfo | null {
+    return this.session.get(record.infoHash)?.metainfo ?? metainfoOf(record);
   }
 
   list(): TorrentView[] {
@@ -523,7 +585,11 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   viewOf(record: TorrentRecord): TorrentView {
     const handle = this.session.get(record.infoHash);
     const broken = this.broken.get(record.infoHash);
-    const status: TorrentStatus = handle ? handle.status() : idleStatus(record, broken?.error ?? null);
+    const status: TorrentStatus = handle
+      ? handle.status()
+      : broken
+        ? idleStatus(record, broken.error)
+        : dormantStatus(record);
     const metainfo = handle?.metainfo ?? null;
     const isQueued = this.jobs.isQueued(record.infoHash);
     // Listed field by field, not spread: one object shape for every view (spreading the
@@ -546,15 +612,17 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       id: record.id,
       queuePosition: this.queuePositions().get(record.infoHash) ?? null,
       seededSeconds: this.jobs.seededSeconds(record.infoHash),
-      warnings: this.nameRisksOf(record.infoHash, metainfo),
+      warnings: metainfo
+        ? this.nameRisksOf(record.infoHash, metainfo)
+        : (this.risks.get(record.infoHash) ?? record.snapshot?.nameRisks ?? []),
       downloadDir: record.downloadDir,
       addedAtMs: record.addedAtMs,
       labels: record.labels,
       limits: record.limits,
       seedGoals: record.seedGoals,
       magnet: record.magnet,
-      totalBytes: metainfo?.totalLengthBytes ?? null,
-      fileCount: metainfo?.files.length ?? null,
+      totalBytes: metainfo?.totalLengthBytes ?? record.snapshot?.totalBytes ?? null,
+      fileCount: metainfo?.files.length ?? record.snapshot?.fileCount ?? null,
     };
   }
 
@@ -582,6 +650,20 @@ function metainfoOf(record: TorrentRecord): Metainfo | null {
   if (record.source.kind !== 'torrent') return null;
   try {
     return parseMetainfo(record.source.bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** The snapshot of a record that never had one (a file written before snapshots). */
+function firstSnapshot(record: TorrentRecord): TorrentSnapshot {
+  const magnet = record.source.kind === 'magnet' ? safeMagnet(record.source.uri) : null;
+  return initialSnapshot(record.infoHash, metainfoOf(record), magnet);
+}
+
+function safeMagnet(uri: string): MagnetLink | null {
+  try {
+    return parseMagnet(uri);
   } catch {
     return null;
   }

@@ -1,12 +1,13 @@
 /**
  * The download and seed queues as one pure decision: given every torrent the user wants
  * running, in queue order, which may run now. Torrents beyond the limits wait as `queued` (the
- * daemon holds them paused in the engine, their record stays `active`).
+ * daemon keeps them out of the engine, dormant.ts; their record stays `active`).
  *
  * Slow torrents (qBittorrent's "do not count slow torrents"): a running torrent that moved less
  * than the slow rate for a while keeps running but stops holding a slot, so a dead swarm cannot
  * block the queue forever. It is judged only while it runs; a queued torrent is never slow.
  */
+import type { TorrentRecord, TorrentSnapshot } from './store.js';
 
 export interface QueueEntry {
   readonly infoHash: string;
@@ -87,4 +88,41 @@ export function moveInQueue(ordered: readonly string[], infoHash: string, positi
   const at = Math.max(0, Math.min(rest.length, Math.floor(position)));
   rest.splice(at, 0, infoHash);
   return rest;
+}
+
+/**
+ * What a start does with the stored torrents: `run` goes to the engine (the active ones the
+ * queue lets run, in queue order, and paused ones without a snapshot yet, which run once to get
+ * one); `hold` waits queued. Completeness comes from each record's snapshot (written when it
+ * completed or left the engine); without one a torrent counts as a download.
+ */
+export function planRestore(
+  records: readonly TorrentRecord[],
+  storedOrder: readonly string[],
+  limits: QueueLimits,
+): { run: TorrentRecord[]; hold: TorrentRecord[] } {
+  const wanted = queueOrder(
+    records.filter((r) => r.state === 'active'),
+    storedOrder,
+  );
+  const allowed = planQueue(
+    wanted.map((r) => ({
+      infoHash: r.infoHash,
+      isComplete: isCompleteSnapshot(r.snapshot),
+      isRunning: true,
+      isSlow: false,
+    })),
+    limits,
+  );
+  return {
+    run: [
+      ...wanted.filter((r) => allowed.has(r.infoHash)),
+      ...records.filter((r) => r.state === 'paused' && !r.snapshot),
+    ],
+    hold: wanted.filter((r) => !allowed.has(r.infoHash)),
+  };
+}
+
+function isCompleteSnapshot(s: TorrentSnapshot | null): boolean {
+  return s !== null && s.wantedBytes > 0 && s.verifiedBytes >= s.wantedBytes;
 }

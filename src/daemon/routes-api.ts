@@ -302,7 +302,7 @@ export function sessionStats(ctx: RouteContext) {
     peerPort: ctx.daemon.session.port,
     torrents: ctx.daemon.store.listTorrents().length,
     activeTorrents: active,
-    pausedTorrents: statuses.filter((s) => s.state === 'paused').length,
+    pausedTorrents: ctx.daemon.store.listTorrents().filter((r) => r.state === 'paused').length,
     downloadRate,
     uploadRate,
     downloadedBytes,

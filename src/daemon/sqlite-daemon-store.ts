@@ -1,10 +1,18 @@
 import Database from 'better-sqlite3';
 import { PeerdropError } from '../util/errors.js';
-import type { DaemonStore, NewTorrentRecord, TorrentPatch, TorrentRecord, TorrentSource } from './store.js';
+import type {
+  DaemonStore,
+  NewTorrentRecord,
+  TorrentPatch,
+  TorrentRecord,
+  TorrentSnapshot,
+  TorrentSource,
+} from './store.js';
 
 type Row = Record<string, unknown>;
 
-const SCHEMA_VERSION = 1;
+/** 2: `snapshot` (the last status of a torrent out of the engine). */
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS torrents (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -18,7 +26,8 @@ CREATE TABLE IF NOT EXISTS torrents (
   labels TEXT NOT NULL DEFAULT '[]',
   file_priorities TEXT,
   limits TEXT NOT NULL DEFAULT '{"downloadBps":null,"uploadBps":null}',
-  seed_goals TEXT NOT NULL DEFAULT '{"ratio":null,"seedSeconds":null}'
+  seed_goals TEXT NOT NULL DEFAULT '{"ratio":null,"seedSeconds":null}',
+  snapshot TEXT
 );
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
@@ -48,6 +57,10 @@ export class SqliteDaemonStore implements DaemonStore {
         `${file} was written by a newer peerdrop (schema ${version}); refusing to open it`,
       );
     this.db.exec(SCHEMA);
+    // Version 1 files: the table exists without the column (CREATE IF NOT EXISTS left it).
+    const columns = this.db.pragma('table_info(torrents)') as { name: string }[];
+    if (!columns.some((c) => c.name === 'snapshot'))
+      this.db.exec('ALTER TABLE torrents ADD COLUMN snapshot TEXT');
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
@@ -75,7 +88,7 @@ export class SqliteDaemonStore implements DaemonStore {
     if (existing) return existing;
     this.stmt(
       `INSERT INTO torrents (info_hash, source_kind, torrent, magnet, download_dir, state, added_at_ms,
-         labels, file_priorities, limits, seed_goals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         labels, file_priorities, limits, seed_goals, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run([
       r.infoHash,
       r.source.kind,
@@ -88,6 +101,7 @@ export class SqliteDaemonStore implements DaemonStore {
       r.filePriorities ? JSON.stringify(r.filePriorities) : null,
       JSON.stringify(r.limits),
       JSON.stringify(r.seedGoals),
+      r.snapshot ? JSON.stringify(r.snapshot) : null,
     ]);
     return this.getTorrent(r.infoHash)!;
   }
@@ -109,6 +123,8 @@ export class SqliteDaemonStore implements DaemonStore {
       set('file_priorities', patch.filePriorities ? JSON.stringify(patch.filePriorities) : null);
     if (patch.limits) set('limits', JSON.stringify(patch.limits));
     if (patch.seedGoals) set('seed_goals', JSON.stringify(patch.seedGoals));
+    if (patch.downloadDir !== undefined) set('download_dir', patch.downloadDir);
+    if (patch.snapshot !== undefined) set('snapshot', patch.snapshot ? JSON.stringify(patch.snapshot) : null);
     if (sets.length > 0)
       this.stmt(`UPDATE torrents SET ${sets.join(', ')} WHERE info_hash = ?`).run(...values, infoHash);
     return this.getTorrent(infoHash);
@@ -160,6 +176,7 @@ function toRecord(row: Row): TorrentRecord {
     filePriorities: row.file_priorities ? (JSON.parse(String(row.file_priorities)) as number[]) : null,
     limits: JSON.parse(String(row.limits)) as TorrentRecord['limits'],
     seedGoals: JSON.parse(String(row.seed_goals)) as TorrentRecord['seedGoals'],
+    snapshot: typeof row.snapshot === 'string' ? (JSON.parse(row.snapshot) as TorrentSnapshot) : null,
   };
 }
 

@@ -4,6 +4,7 @@
  * switch of library changes one file. Every write is its own committed transaction: after a
  * `kill -9` the store holds each torrent as it was after the last acknowledged API call.
  */
+import type { FileRisk } from '../metainfo/file-risk.js';
 
 export type TorrentRunState = 'active' | 'paused';
 
@@ -25,6 +26,24 @@ export interface SeedGoals {
   readonly seedSeconds: number | null;
 }
 
+/**
+ * A torrent's last status, kept for when it is not in the engine (paused, or waiting in the
+ * queue): what the list shows of it without opening its storage. Written when it leaves the
+ * engine and when it completes.
+ */
+export interface TorrentSnapshot {
+  readonly name: string;
+  readonly progress: number;
+  readonly wantedBytes: number;
+  readonly verifiedBytes: number;
+  readonly downloadedBytes: number;
+  readonly uploadedBytes: number;
+  readonly totalBytes: number | null;
+  readonly fileCount: number | null;
+  /** File names that look disguised (metainfo/file-risk.ts), found when the metainfo was known. */
+  readonly nameRisks?: readonly FileRisk[];
+}
+
 export interface TorrentRecord {
   /** Small stable number (Transmission RPC ids), assigned by the store. */
   readonly id: number;
@@ -41,6 +60,8 @@ export interface TorrentRecord {
   readonly filePriorities: readonly number[] | null;
   readonly limits: TorrentLimitsRecord;
   readonly seedGoals: SeedGoals;
+  /** Null until the torrent first left the engine or completed. */
+  readonly snapshot: TorrentSnapshot | null;
 }
 
 export type NewTorrentRecord = Omit<TorrentRecord, 'id'>;
@@ -48,7 +69,7 @@ export type NewTorrentRecord = Omit<TorrentRecord, 'id'>;
 export type TorrentPatch = Partial<
   Pick<
     TorrentRecord,
-    'source' | 'state' | 'labels' | 'filePriorities' | 'limits' | 'seedGoals' | 'downloadDir'
+    'source' | 'state' | 'labels' | 'filePriorities' | 'limits' | 'seedGoals' | 'downloadDir' | 'snapshot'
   >
 >;
 

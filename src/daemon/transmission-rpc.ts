@@ -9,6 +9,7 @@
 import { statfs } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Metainfo } from '../metainfo/types.js';
 import type { TorrentState } from '../session/torrent-types.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
 import type { Daemon, TorrentView } from './daemon.js';
@@ -257,7 +258,12 @@ function torrentGet(daemon: Daemon, a: Args): Args {
 function torrentFields(daemon: Daemon, record: TorrentRecord, fields: readonly string[]): Args {
   const v = daemon.viewOf(record);
   const handle = daemon.session.get(record.infoHash);
-  const metainfo = handle?.metainfo ?? null;
+  // A dormant torrent's metainfo is parsed from its record only when a field needs it.
+  let parsed: Metainfo | null | undefined;
+  const meta = () => {
+    parsed ??= handle?.metainfo ?? daemon.metainfo(record);
+    return parsed;
+  };
   const files = fields.some((f) => ['files', 'fileStats', 'wanted', 'priorities'].includes(f))
     ? (daemon.files(record.infoHash) ?? [])
     : [];
@@ -273,7 +279,7 @@ function torrentFields(daemon: Daemon, record: TorrentRecord, fields: readonly s
     etaIdle: () => -1,
     isFinished: () => false,
     isStalled: () => false,
-    isPrivate: () => metainfo?.isPrivate ?? false,
+    isPrivate: () => meta()?.isPrivate ?? false,
     leftUntilDone: () => Math.max(0, v.wantedBytes - v.verifiedBytes),
     sizeWhenDone: () => size,
     totalSize: () => v.totalBytes ?? 0,
@@ -281,7 +287,7 @@ function torrentFields(daemon: Daemon, record: TorrentRecord, fields: readonly s
     haveUnchecked: () => 0,
     desiredAvailable: () => 0,
     percentDone: () => v.progress,
-    metadataPercentComplete: () => (metainfo ? 1 : 0),
+    metadataPercentComplete: () => (record.source.kind === 'torrent' || handle?.metainfo ? 1 : 0),
     recheckProgress: () => (v.state === 'checking' ? v.progress : 0),
     peersConnected: () => v.peers,
     peersGettingFromUs: () => (handle?.peers() ?? []).filter((p) => !p.amChoking && p.peerInterested).length,
@@ -310,8 +316,8 @@ function torrentFields(daemon: Daemon, record: TorrentRecord, fields: readonly s
     uploadLimited: () => v.limits.uploadBps !== null,
     seedRatioLimit: () => v.seedGoals.ratio ?? 0,
     seedRatioMode: () => (v.seedGoals.ratio === null ? 0 : 1),
-    pieceCount: () => metainfo?.pieceCount ?? 0,
-    pieceSize: () => metainfo?.pieceLengthBytes ?? 0,
+    pieceCount: () => meta()?.pieceCount ?? 0,
+    pieceSize: () => meta()?.pieceLengthBytes ?? 0,
     files: () => files.map((f) => ({ name: f.path, length: f.lengthBytes, bytesCompleted: 0 })),
     fileStats: () =>
       files.map((f) => ({ wanted: f.priority > 0, priority: trPriority(f.priority), bytesCompleted: 0 })),
