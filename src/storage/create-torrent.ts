@@ -16,7 +16,7 @@ import {
 import { parseMetainfo } from '../metainfo/parse.js';
 import { autoPieceLength, pieceLengthProblem } from '../metainfo/piece-length.js';
 import type { TorrentVersion } from '../metainfo/types.js';
-import { type ContentFile, walkContent } from './create/walk.js';
+import { type Content, type ContentFile, walkContent } from './create/walk.js';
 import { createHashPool, type FileRange, type HashPool, ZERO_FILL_PATH } from './hash-pool.js';
 
 export {
@@ -50,6 +50,8 @@ export interface CreateTorrentOptions extends TorrentOptions {
   readonly version?: TorrentVersion;
   /** Default: `autoPieceLength(total)`. Must pass `pieceLengthProblem`. */
   readonly pieceLengthBytes?: number;
+  /** These files instead of walking `inputPath` (the handoff's several paths in one torrent). */
+  readonly content?: Content;
   /** Use this pool (not closed afterwards) instead of a new one with `threads` workers. */
   readonly hashPool?: HashPool;
   readonly threads?: number;
@@ -90,7 +92,7 @@ export async function createTorrent(
   const pool = options.hashPool ?? createHashPool(options.threads ? { threads: options.threads } : {});
   pool.warmUp(); // workers load while the tree is walked
   try {
-    const content = await walkContent(inputPath, options.signal);
+    const content = options.content ?? (await walkContent(inputPath, options.signal));
     const files = sortFilesForVersion(content.files, version);
     const totalBytes = files.reduce((n, f) => n + f.lengthBytes, 0);
     const pieceLength = options.pieceLengthBytes ?? autoPieceLength(totalBytes);
