@@ -6,15 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { TcpTransport } from '../net/tcp.js';
 import type { Transport } from '../net/transport.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
 import { createTorrent } from '../storage/create-torrent.js';
+import { fsStorageFactory } from '../storage/fs-storage-factory.js';
 import type { PeerAddress } from '../util/ip.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { BundleError, bundleContent, bundleStorage } from './bundle.js';
 import type { ChannelConnection } from './channel.js';
 import { type HandoffCode, makeCode } from './code.js';
 import { MAX_OFFER_LISTED_FILES, type Offer } from './control.js';
@@ -25,7 +27,12 @@ import { formatHint } from './rendezvous.js';
 
 export interface SendOptions {
   /** One file or folder (a folder keeps its tree). */
-  readonly path: string;
+  readonly path?: string;
+  /**
+   * Several files or folders (instead of `path`): the receiver gets one folder holding each
+   * under its base name, named after the first (`a.txt and 2 more`); see bundle.ts.
+   */
+  readonly paths?: readonly string[];
   /** Default: a fresh random code. */
   readonly code?: HandoffCode;
   /** Listen address (default all IPv4); also the only hint published when it is specific. */
@@ -142,10 +149,13 @@ function localHints(host: string | undefined, port: number): PeerAddress[] {
 
 /** Hash the path, start seeding over the handoff transport and announce the code's nameplate. */
 export async function startSend(options: SendOptions): Promise<HandoffSender> {
-  const path = resolve(options.path);
+  const paths = options.paths?.length ? options.paths : options.path !== undefined ? [options.path] : [];
+  if (paths.length === 0) throw new BundleError('HANDOFF_BAD_PATHS', 'nothing to send: give a path');
+  const path = resolve(paths[0]!);
+  const bundle = paths.length > 1 ? await bundleContent(paths) : null;
   const code = options.code ?? makeCode((n) => new Uint8Array(randomBytes(n)));
   // No creation date, comment or tool name: the info-hash depends on the files alone.
-  const created = await createTorrent(path, { isPrivate: true });
+  const created = await createTorrent(path, { isPrivate: true, ...(bundle ? { content: bundle } : {}) });
   const offer: Offer = {
     name: created.name,
     isSingleFile: created.isSingleFile,
@@ -173,10 +183,19 @@ export async function startSend(options: SendOptions): Promise<HandoffSender> {
     dht: false,
     ...(options.uploadLimit ? { uploadLimit: options.uploadLimit } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    // Several paths: each file is read where it was hashed, not from one folder.
+    ...(bundle
+      ? {
+          storage: bundleStorage(
+            fsStorageFactory(options.stateDir ? { stateDir: options.stateDir } : {}),
+            bundle,
+          ),
+        }
+      : {}),
   });
   try {
     const handle = await session.add(created.torrentBytes, {
-      dir: dirname(path),
+      dir: bundle ? sep : dirname(path),
       isKnownComplete: true,
       isSeedOnly: true,
     });

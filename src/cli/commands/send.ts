@@ -19,7 +19,7 @@ interface SendCliOptions extends DhtCliOptions {
 }
 
 /**
- * `peerdrop send <path>`: print a short code and hand the file or folder to whoever runs
+ * `peerdrop send <path>...`: print a short code and hand the files or folders to whoever runs
  * `peerdrop receive <code>` (LAN multicast or the DHT find us; a PAKE on the code keys an
  * encrypted channel; the BitTorrent engine moves and verifies the data). Exits once the receiver
  * has everything verified (with --multi: serves until Ctrl-C).
@@ -28,7 +28,7 @@ export function register(program: Command): void {
   const command = program
     .command('send')
     .description('send a file or folder to another computer with a short code (end-to-end encrypted)')
-    .argument('<path...>', 'the file or folder to send')
+    .argument('<path...>', 'the files or folders to send (several: they arrive together in one folder)')
     .option('--code <code>', 'use this code (a number and two words of the list, like 7-guitar-orbit)')
     .option(
       '--multi',
@@ -60,14 +60,13 @@ export function asCliError(err: unknown): unknown {
 }
 
 async function runSend(paths: string[], opts: SendCliOptions): Promise<number> {
-  if (paths.length !== 1)
-    throw usageError('send one file or folder at a time (put several into a folder and send that)');
+  if (paths.length === 0) throw usageError('give the file(s) or folder(s) to send');
   const code = opts.code === undefined ? undefined : parseCodeOption(opts.code);
   const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
   const dht = await handoffDhtOptions(opts);
   const isJson = opts.json ?? false;
   const sender = await startSend({
-    path: paths[0]!,
+    ...(paths.length === 1 ? { path: paths[0]! } : { paths }),
     ...(code ? { code } : {}),
     ...(opts.host ? { host: opts.host } : {}),
     port,
