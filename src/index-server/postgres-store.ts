@@ -20,6 +20,7 @@ import {
   type PublishInput,
   type PublishOutcome,
   pickByHash,
+  SCAN_ROWS,
   type SearchFilters,
   type SearchPage,
   type SearchRequest,
@@ -110,8 +111,8 @@ const ENTRY_COLUMNS =
 const TSV_SQL = `setweight(to_tsvector('simple', $10), 'A') || setweight(to_tsvector('simple', $11), 'B') ||
   setweight(to_tsvector('simple', $12), 'C') || setweight(to_tsvector('simple', $13), 'D')`;
 
-/** Rowid spans searched newest first, growing ×8 (see search). */
-const SPANS = [16_384, 131_072, 1_048_576, Number.POSITIVE_INFINITY] as const;
+/** Rowid spans searched newest first, growing ×8 (see search); the third ends at SCAN_ROWS. */
+const SPANS = [16_384, 131_072, SCAN_ROWS, 1_048_576, Number.POSITIVE_INFINITY] as const;
 
 export class PostgresIndexStore implements IndexStore {
   private readonly pool: pg.Pool;
@@ -379,8 +380,11 @@ export class PostgresIndexStore implements IndexStore {
     const ts = toPgTsquery(req.query, 1);
     const cands: { rid: number; score: number; s: number }[] = [];
     let hi = top;
+    const enough = offset + limit + 1;
     for (const span of SPANS) {
       if (cands.length >= window || hi <= 0) break;
+      // The second bound (SCAN_ROWS): a page found in the newest entries ends the walk.
+      if (cands.length >= enough && hi <= top - SCAN_ROWS) break;
       const lo = span === Number.POSITIVE_INFINITY ? 0 : Math.max(0, top - span);
       const params: unknown[] = [...ts.params];
       const where = filterSql(req.filters, params);

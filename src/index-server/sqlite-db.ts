@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { EntryBody } from './entry.js';
 import { indexTokens } from './query.js';
-import { fileNamesText } from './store.js';
+import { fileNamesText, SCAN_ROWS } from './store.js';
 import type { Row } from './store-rows.js';
 
 export type Statement = Database.Statement;
@@ -34,7 +34,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts5(
  * matches the phrase, once per query. At a million entries that count, not the walk of the
  * newest matches, was most of a search's time (a common word: ~45 ms; a phrase of two common
  * words: ~175 ms, measured, WASM build). In a shard the count covers SHARD_ROWS rows at most.
- * A search walks the shards newest first and stops once it has CANDIDATE_WINDOW matches, so a
+ * A search walks the shards newest first and stops once it has CANDIDATE_WINDOW matches (or a
+ * page of matches within the newest SCAN_ROWS entries), so a
  * common query touches one or two shards; a rare one visits all of them (each cheap).
  *
  * The trade-off: IDF and the average document length are per-shard statistics, so scores of
@@ -109,11 +110,14 @@ export interface SqliteDbOptions {
   readonly shardRows?: number;
   /** Bytes of the file mapped into memory (default 1 GiB; 0 turns mmap off). */
   readonly mmapBytes?: number;
+  /** Newest rows a search walks once it has a page (default SCAN_ROWS; tests set it small). */
+  readonly scanRows?: number;
 }
 
 export class SqliteIndexDb {
   readonly db: Database.Database;
   readonly shardRows: number;
+  readonly scanRows: number;
   /** Shard numbers present in the file, ascending. */
   shards: number[] = [];
   private readonly statements = new Map<string, Statement>();
@@ -123,6 +127,7 @@ export class SqliteIndexDb {
   constructor(options: SqliteDbOptions) {
     this.db = new Database(options.file);
     this.shardRows = options.shardRows ?? SHARD_ROWS;
+    this.scanRows = options.scanRows ?? SCAN_ROWS;
     // WAL: searches read while a publish writes, and a commit is one sequential append.
     // synchronous=NORMAL with WAL loses at most the last commits on power loss, never the file.
     // temp_store=memory: the few sorts SQLite still does (browse pages) never touch temp files.

@@ -28,9 +28,10 @@ const parseJson = (v: unknown): unknown => JSON.parse(String(v));
  *
  * 1. FTS5 alone picks the candidates: the newest CANDIDATE_WINDOW matches (a walk of the
  *    posting lists newest-first that stops at the window; FTS5 consumes `ORDER BY rowid DESC`)
- *    with their bm25 score. The category and publisher filters are part of the MATCH (filter
- *    tokens in the `meta` column), so FTS5 intersects them like words: exact and selective at
- *    once, never a per-row lookup. Size and date filters need the row: they join
+ *    with their bm25 score, walking the shards newest first; once the newest SCAN_ROWS
+ *    entries gave a page of matches, older shards are left unread (store.ts). The category
+ *    and publisher filters are part of the MATCH (filter tokens in the `meta` column), so
+ *    FTS5 intersects them like words: exact and selective at once, never a per-row lookup. Size and date filters need the row: they join
  *    `entries` (by rowid) only when present.
  * 2. The candidates are ranked here, in JS, by score; only the ones that can reach the page
  *    (the first offset+perPage+1, plus any tied on score with the last of them) get their
@@ -148,7 +149,11 @@ function textSearch(d: SqliteIndexDb, req: SearchRequest, offset: number, limit:
   const rankOn = rankMatch(d, req.query.include, tokens.length > 0);
   let cands: Candidate[] = [];
   const perShard = new Map<number, number[]>();
+  const enough = offset + limit + 1;
+  const newest = Number(d.one('SELECT max(rowid) AS m FROM entries')?.m ?? 0);
   for (let i = d.shards.length - 1; i >= 0 && cands.length < window; i--) {
+    // The second bound (SCAN_ROWS): a page found in the newest entries ends the walk.
+    if (cands.length >= enough && (d.shards[i]! + 1) * d.shardRows <= newest - d.scanRows) break;
     const t = shardTable(d.shards[i]!);
     const score = rankOn === null ? `${rank(t)} AS score` : '0 AS score';
     const sql = where.length

@@ -95,3 +95,24 @@ test('sqlite: a statement that fails mid-write leaves the store usable: the next
   assert.equal((await b.get(sampleEntry('one').infoHash!))?.title, 'Sample one');
   assert.equal((await b.get(sampleEntry('two').infoHash!))?.title, 'fine 2');
 });
+
+test('sqlite: a search stops at a page found in the newest scanRows entries, and walks on when short of one', async (t) => {
+  // Two rows a shard, a scan bound of four rows: 8 matching entries, the newest 4 hold a page of 2.
+  const s = new SqliteIndexStore({ file: ':memory:', shardRows: 2, scanRows: 4, resultCacheSize: 0 });
+  t.after(() => s.close());
+  for (let i = 0; i < 8; i++)
+    await s.publish(
+      { entry: sampleEntry(`walrus${i}`, { title: `Wandering Walrus ${i}` }), signature: '0'.repeat(128) },
+      1,
+    );
+  const search = async (perPage: number) =>
+    (await s.search({ query: parseQuery('walrus'), filters: {}, page: 1, perPage })).results
+      .map((r) => r.name)
+      .sort();
+  // A page of 2 (+1 for hasMore) is found among the newest entries: the oldest are not reached.
+  const small = await search(2);
+  assert.equal(small.length, 2);
+  for (const n of small) assert.ok(Number(/walrus(\d)/.exec(n)![1]) >= 3, n);
+  // A page of 8 is more than the newest rows hold: the walk goes on to the oldest shard.
+  assert.equal((await search(8)).length, 8);
+});

@@ -57,6 +57,8 @@ export interface SqliteStoreOptions {
    * multi-shard paths); a file must always be opened with the same value.
    */
   readonly shardRows?: number;
+  /** See SCAN_ROWS (store.ts); for tests. */
+  readonly scanRows?: number;
 }
 
 const INSERT_ENTRY = `INSERT INTO entries (info_hash_v2, name, title, description, tags, category, files, trackers,
@@ -79,6 +81,7 @@ export class SqliteIndexStore implements IndexStore {
       ...(options.cacheKiB === undefined ? {} : { cacheKiB: options.cacheKiB }),
       ...(options.mmapBytes === undefined ? {} : { mmapBytes: options.mmapBytes }),
       ...(options.shardRows === undefined ? {} : { shardRows: options.shardRows }),
+      ...(options.scanRows === undefined ? {} : { scanRows: options.scanRows }),
     });
     // Any write drops the cached result pages, so a cached page is never stale.
     this.d.onWrite = () => this.cache.clear();
