@@ -87,6 +87,14 @@ describe('MSE key exchange', () => {
     assert.equal(hex(s1), hex(bytes96(modPow(modPow(2n, big(xb), P), big(xa), P))));
   });
 
+  test('the BigInt engine (first connections) and OpenSSL (after) give the same keys', () => {
+    // keys.ts switches engines after 64 exponentiations in the process: cross the switch.
+    for (let i = 0; i < 80; i++) {
+      const x = new Uint8Array(20).map((_, k) => (k * 31 + i * 17 + 3) & 0xff);
+      assert.equal(hex(publicKeyFor(x)), hex(bytes96(modPow(2n, big(x), P))), `operation ${i}`);
+    }
+  });
+
   test('the prime is MSE’s own, not Oakley group 1', () => {
     assert.notEqual(MSE_PRIME_HEX.slice(-16), 'ffffffffffffffff');
     assert.equal(P.toString(2).length, 768);

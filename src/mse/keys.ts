@@ -9,10 +9,12 @@
  *    returns them unpadded (a value with a leading zero byte comes back 95 bytes long), and
  *    every hash below covers the padded form.
  *
- * The modular exponentiation runs in OpenSSL through one shared `DiffieHellman` object: making
- * one costs ~100 ms (Node checks that the prime is a safe prime), so it is made once, lazily.
- * It is only ever used synchronously (set private key, compute), so sharing it is safe; the
- * public key is computed as `computeSecret(G)` = G^x mod P, which needs no per-key object.
+ * The modular exponentiation: Node's `createDiffieHellman` spends ~100 ms (once per process)
+ * proving the prime safe, which is most of a short transfer's set-up and a third of the CPU of a
+ * 1 MiB download. So the first {@link BIGINT_OPERATIONS} exponentiations are a BigInt square-and-multiply
+ * (~1.5 ms each with a 160-bit exponent); a process that keeps making connections then
+ * switches to one shared OpenSSL object (~0.4 ms each), only ever used synchronously (set
+ * private key, compute), so sharing it is safe. The public key is `computeSecret(G)` = G^x mod P.
  */
 import { createDiffieHellman, createHash, type DiffieHellman } from 'node:crypto';
 import { MseError } from './errors.js';
@@ -29,11 +31,46 @@ export const PRIVATE_KEY_BYTES = 20;
 
 const PRIME = Buffer.from(MSE_PRIME_HEX, 'hex');
 const GENERATOR_PADDED = leftPad(Uint8Array.of(MSE_GENERATOR));
+const PRIME_BIG = BigInt(`0x${MSE_PRIME_HEX}`);
+/** After this many exponentiations the one-off prime check of OpenSSL's object has paid for itself. */
+const BIGINT_OPERATIONS = 64;
+let operations = 0;
 let shared: DiffieHellman | null = null;
 
-function dh(): DiffieHellman {
+/** base^exponent mod P, both 96-byte (or shorter) big-endian, result left-padded to 96 bytes. */
+function modPow(base: Uint8Array, exponent: Uint8Array): Uint8Array {
+  if (operations < BIGINT_OPERATIONS) {
+    operations++;
+    return toBytes(modPowBig(toBig(base), exponent));
+  }
   shared ??= createDiffieHellman(PRIME, MSE_GENERATOR);
-  return shared;
+  shared.setPrivateKey(Buffer.from(exponent));
+  return leftPad(shared.computeSecret(Buffer.from(base)));
+}
+
+/** Left-to-right square-and-multiply with a 4-bit window over the exponent's bytes. */
+function modPowBig(base: bigint, exponent: Uint8Array): bigint {
+  const table: bigint[] = [1n];
+  for (let i = 1; i < 16; i++) table.push((table[i - 1]! * base) % PRIME_BIG);
+  let r = 1n;
+  for (const byte of exponent) {
+    for (const nibble of [byte >> 4, byte & 15]) {
+      r = (r * r) % PRIME_BIG;
+      r = (r * r) % PRIME_BIG;
+      r = (r * r) % PRIME_BIG;
+      r = (r * r) % PRIME_BIG;
+      if (nibble !== 0) r = (r * table[nibble]!) % PRIME_BIG;
+    }
+  }
+  return r;
+}
+
+function toBig(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+}
+
+function toBytes(value: bigint): Uint8Array {
+  return Uint8Array.from(Buffer.from(value.toString(16).padStart(KEY_BYTES * 2, '0'), 'hex'));
 }
 
 /** Left-pad a big-endian number to {@link KEY_BYTES}. */
@@ -46,9 +83,7 @@ export function leftPad(value: Uint8Array): Uint8Array {
 
 /** Our public key Y = 2^x mod P, 96 bytes. */
 export function publicKeyFor(privateKey: Uint8Array): Uint8Array {
-  const d = dh();
-  d.setPrivateKey(Buffer.from(privateKey));
-  return leftPad(d.computeSecret(Buffer.from(GENERATOR_PADDED)));
+  return modPow(GENERATOR_PADDED, privateKey);
 }
 
 /**
@@ -59,9 +94,7 @@ export function sharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array):
   if (peerPublicKey.length !== KEY_BYTES || !isValidPublicKey(peerPublicKey)) {
     throw new MseError('MSE_BAD_PUBLIC_KEY', 'peer public key outside 2..P-2');
   }
-  const d = dh();
-  d.setPrivateKey(Buffer.from(privateKey));
-  return leftPad(d.computeSecret(Buffer.from(peerPublicKey)));
+  return modPow(peerPublicKey, privateKey);
 }
 
 /** 2 <= y <= P-2, comparing big-endian bytes (no BigInt on the hot path). */
