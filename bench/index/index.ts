@@ -11,6 +11,7 @@
  * layer verifies them); the verify rate is reported separately as verifyPerSecond.
  */
 import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -30,17 +31,29 @@ export interface KindTimes {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** SQLite only: this process's CPU time per search (the store runs in it), p50/p99. */
+  readonly cpuP50Ms?: number;
+  readonly cpuP99Ms?: number;
 }
 
 export interface IndexBenchResult {
   readonly store: 'sqlite' | 'postgres';
   readonly entries: number;
   readonly publishPerSecond: number;
+  /**
+   * SQLite only: entries per CPU-second of this process during the load (on a machine shared
+   * with other work, the wall-clock rate mostly measures the scheduler).
+   */
+  readonly publishPerCpuSecond?: number;
+  /** 1-minute load average at the start and at the end of the run. */
+  readonly loadAverage: readonly [number, number];
+  readonly loadSeconds: number;
   readonly bytesPerEntry: number;
   readonly searches: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  readonly cpuP99Ms?: number;
   /** The same figures per query kind (one word, phrase, filters, ...), to see which kind is slow. */
   readonly perKind: Readonly<Record<string, KindTimes>>;
   readonly verifyPerSecond: number;
@@ -58,14 +71,25 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const ms = (x: number): number => +x.toFixed(2);
 
-async function load(store: IndexStore, count: number, batch: number): Promise<number> {
+interface LoadResult {
+  readonly perSecond: number;
+  readonly perCpuSecond: number;
+  readonly seconds: number;
+}
+
+async function load(store: IndexStore, count: number, batch: number): Promise<LoadResult> {
   const next = syntheticEntries(count);
   let busyMs = 0;
+  let cpuMs = 0;
+  const started = performance.now();
   let buf: PublishInput[] = [];
   const flush = async (): Promise<void> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await store.publishBatch(buf, NOW);
     busyMs += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpuMs += (c.user + c.system) / 1000;
     buf = [];
   };
   // Only the store's time counts: generating the synthetic entries is the benchmark's work.
@@ -74,7 +98,11 @@ async function load(store: IndexStore, count: number, batch: number): Promise<nu
     if (buf.length >= batch) await flush();
   }
   if (buf.length) await flush();
-  return count / (busyMs / 1000);
+  return {
+    perSecond: count / (busyMs / 1000),
+    perCpuSecond: count / (cpuMs / 1000),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /**
@@ -84,31 +112,40 @@ async function load(store: IndexStore, count: number, batch: number): Promise<nu
 async function searchTimes(
   store: IndexStore,
   cases: readonly SearchCase[],
-): Promise<{ all: number[]; perKind: Record<string, KindTimes> }> {
+  withCpu: boolean,
+): Promise<{ all: number[]; allCpu: number[]; perKind: Record<string, KindTimes> }> {
   for (const c of searchMix(50, 12345))
     await store.search({ query: parseQuery(c.q), filters: c.filters, page: 1, perPage: 20 });
   const all: number[] = [];
-  const byKind = new Map<string, number[]>();
+  const allCpu: number[] = [];
+  const byKind = new Map<string, { wall: number[]; cpu: number[] }>();
   for (const c of cases) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await store.search({ query: parseQuery(c.q), filters: c.filters, page: 1, perPage: 20 });
     const dt = performance.now() - t0;
+    const cu = process.cpuUsage(c0);
+    const cpu = (cu.user + cu.system) / 1000;
     all.push(dt);
-    const list = byKind.get(c.kind) ?? [];
+    allCpu.push(cpu);
+    const list = byKind.get(c.kind) ?? { wall: [], cpu: [] };
     byKind.set(c.kind, list);
-    list.push(dt);
+    list.wall.push(dt);
+    list.cpu.push(cpu);
   }
   const perKind: Record<string, KindTimes> = {};
-  for (const [kind, list] of [...byKind].sort((a, b) => a[0].localeCompare(b[0]))) {
-    list.sort((a, b) => a - b);
+  for (const [kind, { wall, cpu }] of [...byKind].sort((a, b) => a[0].localeCompare(b[0]))) {
+    wall.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     perKind[kind] = {
-      n: list.length,
-      p50Ms: ms(percentile(list, 50)),
-      p99Ms: ms(percentile(list, 99)),
-      maxMs: ms(list.at(-1) ?? 0),
+      n: wall.length,
+      p50Ms: ms(percentile(wall, 50)),
+      p99Ms: ms(percentile(wall, 99)),
+      maxMs: ms(wall.at(-1) ?? 0),
+      ...(withCpu ? { cpuP50Ms: ms(percentile(cpu, 50)), cpuP99Ms: ms(percentile(cpu, 99)) } : {}),
     };
   }
-  return { all: all.sort((a, b) => a - b), perKind };
+  return { all: all.sort((a, b) => a - b), allCpu: allCpu.sort((a, b) => a - b), perKind };
 }
 
 function verifyRate(n = 500): number {
@@ -203,10 +240,16 @@ export async function benchIndex(o: BenchOptions): Promise<IndexBenchResult> {
   const opened = o.store === 'postgres' ? await openPostgres(o) : await openSqlite(o);
   try {
     const { store } = opened;
+    const load0 = loadavg()[0]!;
     const already = (await store.stats()).entries;
-    const publishPerSecond = already >= o.entries ? 0 : await load(store, o.entries - already, 2000);
+    const loaded =
+      already >= o.entries
+        ? { perSecond: 0, perCpuSecond: 0, seconds: 0 }
+        : await load(store, o.entries - already, 2000);
     if (o.store === 'postgres') await analyze(store);
-    const { all, perKind } = await searchTimes(store, searchMix(o.searches ?? 500));
+    // SQLite runs in this process, so its CPU time per search is measurable; PostgreSQL's is not.
+    const withCpu = o.store === 'sqlite';
+    const { all, allCpu, perKind } = await searchTimes(store, searchMix(o.searches ?? 500), withCpu);
     const soak =
       o.soakSeconds && o.soakSeconds > 0
         ? await runSoak({
@@ -218,12 +261,16 @@ export async function benchIndex(o: BenchOptions): Promise<IndexBenchResult> {
     return {
       store: o.store,
       entries: o.entries,
-      publishPerSecond: Math.round(publishPerSecond),
+      publishPerSecond: Math.round(loaded.perSecond),
+      ...(withCpu ? { publishPerCpuSecond: Math.round(loaded.perCpuSecond) } : {}),
+      loadAverage: [load0, loadavg()[0]!],
+      loadSeconds: +loaded.seconds.toFixed(1),
       bytesPerEntry: Math.round((await opened.size()) / Math.max(1, o.entries)),
       searches: all.length,
       p50Ms: ms(percentile(all, 50)),
       p99Ms: ms(percentile(all, 99)),
       maxMs: ms(all.at(-1) ?? 0),
+      ...(withCpu ? { cpuP99Ms: ms(percentile(allCpu, 99)) } : {}),
       perKind,
       verifyPerSecond: Math.round(verifyRate()),
       targets: { p99Ms: P99_TARGET[o.store], publishPerSecond: PUBLISH_TARGET },
@@ -241,10 +288,14 @@ async function analyze(store: IndexStore): Promise<void> {
 
 function text(r: IndexBenchResult): string {
   const lines = [
-    `${r.store}, ${r.entries} entries: publish ${r.publishPerSecond}/s (target ≥ ${r.targets.publishPerSecond}), ` +
-      `${r.bytesPerEntry} bytes/entry, search p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (target < ${r.targets.p99Ms}), max ${r.maxMs} ms`,
+    `${r.store}, ${r.entries} entries: publish ${r.publishPerSecond}/s (target ≥ ${r.targets.publishPerSecond}` +
+      `${r.publishPerCpuSecond ? `; ${r.publishPerCpuSecond}/CPU-s` : ''}), load ${r.loadSeconds} s, ` +
+      `${r.bytesPerEntry} bytes/entry, search p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (target < ${r.targets.p99Ms}` +
+      `${r.cpuP99Ms === undefined ? '' : `; CPU p99 ${r.cpuP99Ms} ms`}), max ${r.maxMs} ms, load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' → ')}`,
     ...Object.entries(r.perKind).map(
-      ([k, t]) => `  ${k.padEnd(11)} n=${String(t.n).padStart(4)}  p50 ${t.p50Ms} ms  p99 ${t.p99Ms} ms`,
+      ([k, t]) =>
+        `  ${k.padEnd(11)} n=${String(t.n).padStart(4)}  p50 ${t.p50Ms} ms  p99 ${t.p99Ms} ms` +
+        (t.cpuP99Ms === undefined ? '' : `  CPU p50 ${t.cpuP50Ms} ms  p99 ${t.cpuP99Ms} ms`),
     ),
   ];
   if (r.soak) lines.push(`  soak: ${JSON.stringify(r.soak)}`);
