@@ -1,69 +1,28 @@
 import { Bitfield } from '../util/bitfield.js';
-import type { Random } from '../util/random.js';
 import { AvailabilityBuckets } from './availability-buckets.js';
+import { type DeadlineContext, pickDeadlines } from './deadline-picks.js';
+import { assertPickerInvariants } from './piece-picker-invariants.js';
+import {
+  BlockGeometry,
+  type BlockReceipt,
+  BlockState,
+  checkPriority,
+  DEFAULT_PRIORITY,
+  MAX_PRIORITY,
+  type PartialPiece,
+  type PickOptions,
+  type PiecePickerOptions,
+} from './piece-picker-types.js';
+import { BlockRoundTrip, StreamWindows } from './stream-windows.js';
 import { BLOCK_LENGTH, type BlockRef, type PeerId, type PieceRange } from './types.js';
 
-/** Highest piece/file priority; 0 means "do not download". */
-export const MAX_PRIORITY = 7;
-/** Priority given to every file unless told otherwise (libtorrent's default). */
-export const DEFAULT_PRIORITY = 4;
-
-/** Block states inside a partial piece. */
-enum BlockState {
-  Free = 0,
-  Requested = 1,
-  Received = 2,
-  Written = 3,
-}
-
-interface PartialPiece {
-  readonly piece: number;
-  readonly state: Uint8Array;
-  /** Peers with an outstanding request per block (more than one only in endgame). */
-  readonly requesters: (PeerId[] | undefined)[];
-  /** Who delivered each received block (for smart-ban). */
-  readonly senders: (PeerId | undefined)[];
-  free: number;
-  done: number;
-}
-
-export interface PiecePickerOptions {
-  readonly pieceCount: number;
-  readonly pieceLengthBytes: number;
-  /** Length of the linear piece space (sets the short last piece). */
-  readonly totalLengthBytes: number;
-  /** Tie-breaks among equally rare pieces. */
-  readonly random: Random;
-  /** Pieces we already have (copied). */
-  readonly have?: Bitfield;
-  /** Piece ranges per file, in file order, for `setFilePriorities`. */
-  readonly files?: readonly PieceRange[];
-  /** In endgame, at most this many peers may have the same block requested (default 2). */
-  readonly endgameMaxRequesters?: number;
-}
-
-export interface PickOptions {
-  /** The peer chokes us: only allowed-fast pieces (BEP 6) may be requested. */
-  readonly isChoked?: boolean;
-  /** BEP 6 allowed-fast pieces the peer granted us. */
-  readonly allowedFast?: ReadonlySet<number>;
-  /**
-   * Request stealing: when nothing is free for this peer (outside endgame), move the newest
-   * requests of the peer with the deepest queue to this one. Each move is reported here so the
-   * caller cancels it at the victim. Without it, one duplicate ("busy") block is picked instead.
-   */
-  readonly onSteal?: (victim: PeerId, block: BlockRef) => void;
-}
-
-/** What happened when a block arrived. */
-export interface BlockReceipt {
-  /** False for a duplicate or an unknown block (already have it, or no such piece state). */
-  readonly isNew: boolean;
-  /** Every block of the piece has now arrived; hash it. */
-  readonly isPieceComplete: boolean;
-  /** Endgame duplicates to cancel: other peers that still have this block requested. */
-  readonly cancels: readonly { readonly peer: PeerId; readonly block: BlockRef }[];
-}
+export {
+  type BlockReceipt,
+  DEFAULT_PRIORITY,
+  MAX_PRIORITY,
+  type PickOptions,
+  type PiecePickerOptions,
+} from './piece-picker-types.js';
 
 /**
  * Which blocks to request from which peer. A pure data structure (libtorrent piece_picker,
@@ -93,9 +52,32 @@ export class PiecePicker {
   private readonly partials = new Map<number, PartialPiece>();
   private readonly peerBitfields = new Map<PeerId, Bitfield | 'all'>();
   private readonly peerRequests = new Map<PeerId, Set<number>>();
-  private readonly blocksPerPiece: number;
+  /** Piece and block sizes, and the block keys of the request index. */
+  private readonly geo: BlockGeometry;
   private isSequential = false;
   private readonly endgameMaxRequesters: number;
+  /** Streaming readers' windows: their pieces are picked first (see stream-windows.ts). */
+  private readonly windows = new StreamWindows();
+  private readonly roundTrip = new BlockRoundTrip();
+  /** What `pickDeadlines` may see and do (made once; see deadline-picks.ts). */
+  private readonly deadlineContext: DeadlineContext = {
+    windows: this.windows,
+    partials: this.partials,
+    peerRequests: this.peerRequests,
+    peerBitfields: this.peerBitfields,
+    slowAfterMs: () => (this.opts.clock ? this.roundTrip.slowAfterMs() : null),
+    now: () => this.now(),
+    isWanted: (piece) => this.isWanted(piece),
+    startPiece: (piece) => this.startPiece(piece),
+    takeFree: (pp, peer, count, out) => this.takeFree(pp, peer, count, out),
+    addRequester: (pp, b, peer, out) => {
+      const who = pp.requesters[b];
+      if (!who || who.length >= this.endgameMaxRequesters || who.includes(peer)) return;
+      who.push(peer);
+      this.addPeerRequest(peer, pp.piece, b);
+      out.push(this.geo.blockRef(pp.piece, b));
+    },
+  };
 
   constructor(private readonly opts: PiecePickerOptions) {
     const n = opts.pieceCount;
@@ -105,7 +87,7 @@ export class PiecePicker {
     this.priority = new Uint8Array(n).fill(DEFAULT_PRIORITY);
     this.availability = new Int32Array(n);
     this.pos = new Int32Array(n).fill(-1);
-    this.blocksPerPiece = Math.ceil(opts.pieceLengthBytes / BLOCK_LENGTH);
+    this.geo = new BlockGeometry(n, opts.pieceLengthBytes, opts.totalLengthBytes);
     this.endgameMaxRequesters = opts.endgameMaxRequesters ?? 2;
     for (let p = 0; p <= MAX_PRIORITY; p++) this.levels.push(new AvailabilityBuckets(this.pos));
     for (let i = 0; i < n; i++) if (!this.have.get(i)) this.levels[DEFAULT_PRIORITY]?.insert(i, 0);
@@ -172,6 +154,36 @@ export class PiecePicker {
     this.isSequential = isSequential;
   }
 
+  // ---- streaming deadlines -------------------------------------------------------------
+
+  /**
+   * Reader `id` (an HTTP range response, a player) needs pieces `[firstPiece, endPiece)` next:
+   * they become deadline pieces, picked before every other piece, in this order, spread over
+   * the peers that are sending to us, and a slow block may be asked of a second peer. Replaces
+   * the reader's previous window (a seek); an empty range clears it. Pieces of priority 0 are
+   * not fetched for a window: the caller raises the file's priority if it wants them.
+   */
+  setStreamWindow(id: string, range: PieceRange): void {
+    const firstPiece = Math.max(0, Math.min(this.pieceCount, range.firstPiece));
+    const endPiece = Math.max(firstPiece, Math.min(this.pieceCount, range.endPiece));
+    this.windows.set(id, { firstPiece, endPiece });
+  }
+
+  /** Reader `id` went away: its deadlines are gone. */
+  clearStreamWindow(id: string): void {
+    this.windows.clear(id);
+  }
+
+  /** Deadline pieces still to fetch, most urgent first (a verified piece drops out). */
+  deadlinePieces(): number[] {
+    return this.windows.pieces().filter((p) => this.isWanted(p));
+  }
+
+  /** The usual request-to-arrival time of a block (the yardstick for slow deadline blocks). */
+  blockRoundTripMs(): number {
+    return this.roundTrip.estimateMs;
+  }
+
   // ---- peers' pieces ------------------------------------------------------------------
 
   /** Availability of a piece: peers that have it. */
@@ -226,7 +238,7 @@ export class PiecePicker {
     const returned: BlockRef[] = [];
     if (keys) {
       for (const key of [...keys]) {
-        const block = this.blockOfKey(key);
+        const block = this.geo.blockOfKey(key);
         this.cancelRequest(peer, block);
         returned.push(block);
       }
@@ -237,7 +249,7 @@ export class PiecePicker {
 
   /** Blocks currently requested from `peer`. */
   requestsOf(peer: PeerId): BlockRef[] {
-    return [...(this.peerRequests.get(peer) ?? [])].map((k) => this.blockOfKey(k));
+    return [...(this.peerRequests.get(peer) ?? [])].map((k) => this.geo.blockOfKey(k));
   }
 
   // ---- picking ------------------------------------------------------------------------
@@ -266,7 +278,8 @@ export class PiecePicker {
     const usable = options.isChoked
       ? (p: number) => fast?.has(p) === true && peerHas.get(p)
       : (p: number) => peerHas.get(p);
-    this.pickFromPartials(peer, usable, count, out);
+    if (this.windows.size > 0) pickDeadlines(this.deadlineContext, peer, usable, count, out);
+    if (out.length < count) this.pickFromPartials(peer, usable, count, out);
     if (out.length < count) {
       if (options.isChoked) this.pickFromList([...(fast ?? [])].sort(byNumber), peer, usable, count, out);
       else if (this.isSequential) this.pickSequential(peer, usable, count, out);
@@ -281,6 +294,14 @@ export class PiecePicker {
     return out;
   }
 
+  private isWanted(piece: number): boolean {
+    return !this.have.get(piece) && (this.priority[piece] ?? 0) > 0;
+  }
+
+  private now(): number {
+    return this.opts.clock?.now() ?? 0;
+  }
+
   private pickFromPartials(
     peer: PeerId,
     usable: (p: number) => boolean,
@@ -288,8 +309,11 @@ export class PiecePicker {
     out: BlockRef[],
   ): void {
     const candidates: PartialPiece[] = [];
+    // Deadline pieces were offered already, up to this peer's share (see deadline-picks.ts).
+    const isDeadline = (piece: number) => this.windows.size > 0 && this.windows.has(piece);
     for (const pp of this.partials.values()) {
-      if (pp.free > 0 && (this.priority[pp.piece] ?? 0) > 0 && usable(pp.piece)) candidates.push(pp);
+      if (pp.free === 0 || (this.priority[pp.piece] ?? 0) === 0 || !usable(pp.piece)) continue;
+      if (!isDeadline(pp.piece)) candidates.push(pp);
     }
     if (candidates.length === 0) return;
     const prio = this.priority;
@@ -360,7 +384,7 @@ export class PiecePicker {
         if (who.includes(peer) || who.length >= this.endgameMaxRequesters) continue;
         who.push(peer);
         this.addPeerRequest(peer, pp.piece, b);
-        out.push(this.blockRef(pp.piece, b));
+        out.push(this.geo.blockRef(pp.piece, b));
       }
       if (out.length >= count) return;
     }
@@ -381,12 +405,13 @@ export class PiecePicker {
       const keys = [...set].slice(Math.ceil(set.size / 2)).reverse();
       for (const key of keys) {
         if (out.length >= count || set.size <= mine + out.length + 1) break;
-        const block = this.blockOfKey(key);
+        const block = this.geo.blockOfKey(key);
         const pp = this.partials.get(block.piece);
         const b = block.offset / BLOCK_LENGTH;
         const who = pp?.requesters[b];
         if (!pp || !who || who.length !== 1 || !usable(block.piece)) continue;
         who[0] = peer;
+        pp.requestedAtMs[b] = this.now();
         set.delete(key);
         this.addPeerRequest(peer, block.piece, b);
         out.push(block);
@@ -397,12 +422,13 @@ export class PiecePicker {
   }
 
   private startPiece(piece: number): PartialPiece {
-    const blocks = this.blockCount(piece);
+    const blocks = this.geo.blockCount(piece);
     const pp: PartialPiece = {
       piece,
       state: new Uint8Array(blocks),
       requesters: new Array(blocks).fill(undefined),
       senders: new Array(blocks).fill(undefined),
+      requestedAtMs: new Float64Array(blocks),
       free: blocks,
       done: 0,
     };
@@ -411,13 +437,15 @@ export class PiecePicker {
   }
 
   private takeFree(pp: PartialPiece, peer: PeerId, count: number, out: BlockRef[]): void {
+    const now = this.now();
     for (let b = 0; b < pp.state.length && out.length < count && pp.free > 0; b++) {
       if (pp.state[b] !== BlockState.Free) continue;
       pp.state[b] = BlockState.Requested;
       pp.requesters[b] = [peer];
+      pp.requestedAtMs[b] = now;
       pp.free--;
       this.addPeerRequest(peer, pp.piece, b);
-      out.push(this.blockRef(pp.piece, b));
+      out.push(this.geo.blockRef(pp.piece, b));
     }
   }
 
@@ -426,7 +454,7 @@ export class PiecePicker {
   /** A request was not answered (timeout, choke, BEP 6 reject): the block goes back to the pool. */
   cancelRequest(peer: PeerId, block: BlockRef): void {
     const b = block.offset / BLOCK_LENGTH;
-    this.peerRequests.get(peer)?.delete(this.key(block.piece, b));
+    this.peerRequests.get(peer)?.delete(this.geo.key(block.piece, b));
     const pp = this.partials.get(block.piece);
     const who = pp?.requesters[b];
     if (!pp || !who) return;
@@ -445,14 +473,17 @@ export class PiecePicker {
   /** A block arrived from `peer`. Unrequested blocks of wanted pieces are accepted too. */
   onBlockReceived(peer: PeerId, block: BlockRef): BlockReceipt {
     const b = block.offset / BLOCK_LENGTH;
-    const valid = Number.isInteger(b) && b >= 0 && b < this.blockCount(block.piece);
+    const valid = Number.isInteger(b) && b >= 0 && b < this.geo.blockCount(block.piece);
     if (!valid || this.have.get(block.piece)) return { isNew: false, isPieceComplete: false, cancels: [] };
     const pp = this.partials.get(block.piece) ?? this.startPiece(block.piece);
     const state = pp.state[b];
     const cancels: { peer: PeerId; block: BlockRef }[] = [];
+    const requesters = pp.requesters[b];
+    if (this.opts.clock && requesters?.length === 1 && requesters[0] === peer)
+      this.roundTrip.add(this.now() - (pp.requestedAtMs[b] ?? 0));
     for (const other of pp.requesters[b] ?? []) {
-      this.peerRequests.get(other)?.delete(this.key(block.piece, b));
-      if (other !== peer) cancels.push({ peer: other, block: this.blockRef(block.piece, b) });
+      this.peerRequests.get(other)?.delete(this.geo.key(block.piece, b));
+      if (other !== peer) cancels.push({ peer: other, block: this.geo.blockRef(block.piece, b) });
     }
     pp.requesters[b] = undefined;
     if (state === BlockState.Received || state === BlockState.Written) {
@@ -498,7 +529,7 @@ export class PiecePicker {
     const pp = this.partials.get(piece);
     if (!pp) return;
     pp.requesters.forEach((who, b) => {
-      for (const peer of who ?? []) this.peerRequests.get(peer)?.delete(this.key(piece, b));
+      for (const peer of who ?? []) this.peerRequests.get(peer)?.delete(this.geo.key(piece, b));
     });
     this.partials.delete(piece);
   }
@@ -524,94 +555,32 @@ export class PiecePicker {
     return level;
   }
 
-  private pieceLength(piece: number): number {
-    const { pieceLengthBytes, totalLengthBytes } = this.opts;
-    return Math.min(pieceLengthBytes, totalLengthBytes - piece * pieceLengthBytes);
-  }
-
-  private blockCount(piece: number): number {
-    if (piece < 0 || piece >= this.pieceCount) return 0;
-    return Math.ceil(this.pieceLength(piece) / BLOCK_LENGTH);
-  }
-
-  private blockRef(piece: number, b: number): BlockRef {
-    const offset = b * BLOCK_LENGTH;
-    return { piece, offset, length: Math.min(BLOCK_LENGTH, this.pieceLength(piece) - offset) };
-  }
-
-  private key(piece: number, b: number): number {
-    return piece * this.blocksPerPiece + b;
-  }
-
-  private blockOfKey(key: number): BlockRef {
-    return this.blockRef(Math.floor(key / this.blocksPerPiece), key % this.blocksPerPiece);
-  }
-
   private addPeerRequest(peer: PeerId, piece: number, b: number): void {
     let set = this.peerRequests.get(peer);
     if (!set) {
       set = new Set();
       this.peerRequests.set(peer, set);
     }
-    set.add(this.key(piece, b));
+    set.add(this.geo.key(piece, b));
   }
 
   /** Throws if any internal invariant is broken (tests call this after every scenario). */
   assertInvariants(): void {
-    const avail = new Int32Array(this.pieceCount);
-    let seeds = 0;
-    for (const bf of this.peerBitfields.values()) {
-      if (bf === 'all') seeds++;
-      else for (const i of bf) avail[i] = (avail[i] ?? 0) + 1;
-    }
-    must(seeds === this.seedCount, `seed count ${this.seedCount} != ${seeds}`);
-    for (let i = 0; i < this.pieceCount; i++) {
-      must(avail[i] === this.availability[i], `availability of piece ${i}`);
-      const inLevel = this.pos[i] !== -1;
-      must(inLevel === !this.have.get(i), `piece ${i} in a level iff not had`);
-      if (inLevel) {
-        const level = this.levelOf(this.priority[i] ?? 0);
-        must(level.order[this.pos[i] ?? -1] === i, `piece ${i} in level of its priority`);
-      }
-    }
-    for (const level of this.levels) level.check((p) => this.availability[p] ?? 0);
-    this.checkPartials();
+    assertPickerInvariants({
+      pieceCount: this.pieceCount,
+      have: this.have,
+      priority: this.priority,
+      availability: this.availability,
+      seedCount: this.seedCount,
+      pos: this.pos,
+      levels: this.levels,
+      partials: this.partials,
+      peerBitfields: this.peerBitfields,
+      peerRequests: this.peerRequests,
+      maxRequesters: this.endgameMaxRequesters,
+      key: (piece, b) => this.geo.key(piece, b),
+    });
   }
-
-  private checkPartials(): void {
-    const fromPartials = new Map<PeerId, number>();
-    for (const pp of this.partials.values()) {
-      must(!this.have.get(pp.piece), `partial piece ${pp.piece} is already had`);
-      let free = 0;
-      let done = 0;
-      pp.state.forEach((s, b) => {
-        const who = pp.requesters[b];
-        if (s === BlockState.Free) free++;
-        if (s === BlockState.Received || s === BlockState.Written) done++;
-        must(
-          (s === BlockState.Requested) === (who !== undefined && who.length > 0),
-          `requesters of ${pp.piece}/${b}`,
-        );
-        must(s < BlockState.Received || pp.senders[b] !== undefined, `sender of ${pp.piece}/${b}`);
-        for (const peer of who ?? []) {
-          must(this.peerRequests.get(peer)?.has(this.key(pp.piece, b)) === true, `peer index ${peer}`);
-          fromPartials.set(peer, (fromPartials.get(peer) ?? 0) + 1);
-        }
-      });
-      must(free === pp.free && done === pp.done, `counters of partial piece ${pp.piece}`);
-    }
-    for (const [peer, set] of this.peerRequests) {
-      must(set.size === (fromPartials.get(peer) ?? 0), `request index of ${peer} has stale entries`);
-    }
-  }
-}
-
-function checkPriority(prio: number): void {
-  if (!Number.isInteger(prio) || prio < 0 || prio > MAX_PRIORITY) throw new RangeError(`priority ${prio}`);
-}
-
-function must(cond: boolean, what: string): asserts cond {
-  if (!cond) throw new Error(`piece picker invariant broken: ${what}`);
 }
 
 function byNumber(a: number, b: number): number {
