@@ -139,8 +139,12 @@ export function followTransfer(
     let hasHinted = false;
     // PEERDROP_STALL_HINT_MS lets tests see the hint without waiting 15 s.
     const stallAfterMs = out.stallHintMs ?? (Number(process.env.PEERDROP_STALL_HINT_MS) || 15_000);
+    let lastProgressAt = Date.now();
     const hintTimer = setInterval(() => {
       const s = handle.status();
+      // A magnet waiting for its metadata, or a torrent with no peer, emits no progress: the
+      // line is drawn from the status here, so the state and peer counts are always on screen.
+      if (Date.now() - lastProgressAt >= 1500) showProgress(s);
       const isWaiting = (s.state === 'downloading' || s.state === 'metadata') && s.downloadedBytes === 0;
       if (hasHinted || !isWaiting || Date.now() - startedAt < stallAfterMs) return;
       hasHinted = true;
@@ -154,14 +158,16 @@ export function followTransfer(
     // A peer that connected once and later left is not "unreachable"; only dials that never
     // got through are reported.
     const connected = new Set<string>();
-    handle.on('progress', (s) => {
+    const showProgress = (s: TorrentStatus) => {
+      lastProgressAt = Date.now();
       if (out.isJson) printJsonLine({ event: 'progress', ...s });
       else if (isTty) process.stderr.write(`\r${statusLine(s, columnsOf(process.stderr))}\x1b[K`);
       else if (Date.now() - lastLineAt > 5000) {
         lastLineAt = Date.now();
         process.stderr.write(`${statusLine(s)}\n`);
       }
-    });
+    };
+    handle.on('progress', showProgress);
     handle.on('peer', (p) => {
       if (out.isJson) printJsonLine({ event: 'peer', ...p });
       if (p.kind === 'connected') connected.add(p.address);

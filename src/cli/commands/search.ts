@@ -54,7 +54,9 @@ export function queryFromWords(words: readonly string[]): string {
   return words
     .map((w) => {
       if (w.startsWith('--'))
-        throw usageError(`unknown option '${sanitizeForTerminal(w, { maxChars: 40 })}'`);
+        throw usageError(
+          `unknown option '${sanitizeForTerminal(w, { maxChars: 40 })}' (see peerdrop search --help)`,
+        );
       if (!/\s/.test(w) || w.includes('"')) return w;
       return w.startsWith('-') ? `-"${w.slice(1)}"` : `"${w}"`;
     })

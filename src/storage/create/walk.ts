@@ -7,7 +7,7 @@ import { PeerdropError } from '../../util/errors.js';
 /**
  * Finding the files of a new torrent. The rules match mktorrent 1.1 and libtorrent 2.0.8's
  * `add_files`, so that the same folder gives the same info-hash:
- * - hidden files (dot files) are included;
+ * - hidden files (dot files) are included, except a `.peerdrop/` folder (peerdrop state);
  * - symbolic links are followed, to files and to folders (both tools do); a link that points
  *   back into its own ancestry is an error (`CREATE_SYMLINK_LOOP`), as is a dangling link;
  * - empty folders contribute nothing (a torrent lists files only); empty files are included;
@@ -32,6 +32,9 @@ export class CreateTorrentError extends PeerdropError {
     super(code, message, options);
   }
 }
+
+/** The state folder older peerdrops wrote into download folders; left out of new torrents. */
+export const STATE_FOLDER_NAME = '.peerdrop';
 
 /** Most files in one torrent (the metainfo parser's limit). */
 export const MAX_CREATE_FILES = 1_000_000;
@@ -120,6 +123,8 @@ async function walkDir(
     const fsPath = join(dir, component);
     const st = await statOrThrow(fsPath);
     const path = [...prefix, component];
+    // Older peerdrops kept resume state in a `.peerdrop/` folder beside the data: never share it.
+    if (st.isDirectory() && component === STATE_FOLDER_NAME) continue;
     if (st.isDirectory()) {
       const id = `${st.dev}:${st.ino}`;
       if (ancestors.includes(id)) {
