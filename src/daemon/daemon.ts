@@ -244,13 +244,13 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     );
   }
 
-  private nameRisksOf(infoHash: string, metainfo: Metainfo | null): FileRisk[] {
+  private nameRisksOf(infoHash: string, metainfo: Metainfo | null): readonly FileRisk[] {
     let found = this.risks.get(infoHash);
     if (found === undefined && metainfo) {
       found = metainfo.files.filter((f) => !f.attributes.isPadding).flatMap((f) => nameRisks(f.path));
       this.risks.set(infoHash, found);
     }
-    return found ?? [];
+    return found ?? NO_RISKS;
   }
 
   /** The engine forgets priorities over a pause (a new Torrent starts from `files`): apply them again. */
@@ -558,6 +558,11 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     return this.store.listTorrents().map((r) => this.viewOf(r));
   }
 
+  /** `{"torrents":[…]}` from each view's cached JSON (GET /api/torrents). */
+  listBody(): string {
+    return this.viewJson.body(this.store.listTorrents().map((r) => this.viewJson.of(this.viewOf(r))));
+  }
+
   /** Every torrent's view as JSON text; an unchanged view gives the same string as last time. */
   listJson(): { readonly infoHash: string; readonly json: string }[] {
     return this.store
@@ -614,7 +619,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
       seededSeconds: this.jobs.seededSeconds(record.infoHash),
       warnings: metainfo
         ? this.nameRisksOf(record.infoHash, metainfo)
-        : (this.risks.get(record.infoHash) ?? record.snapshot?.nameRisks ?? []),
+        : (this.risks.get(record.infoHash) ?? record.snapshot?.nameRisks ?? NO_RISKS),
       downloadDir: record.downloadDir,
       addedAtMs: record.addedAtMs,
       labels: record.labels,
@@ -641,6 +646,9 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     if (this.isClosed) throw new PeerdropError('DAEMON_CLOSED', 'the daemon is shutting down');
   }
 }
+
+/** One empty list for every view without warnings: the view cache compares by identity. */
+const NO_RISKS: readonly FileRisk[] = Object.freeze([]);
 
 function notFound(id: string): PeerdropError {
   return new PeerdropError('DAEMON_NOT_FOUND', `no torrent ${id}`);

@@ -77,13 +77,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.get(
     '/api/torrents',
     { schema: { tags, summary: 'every torrent with its status' } },
-    async (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(
-        `{"torrents":[${daemon
-          .listJson()
-          .map((v) => v.json)
-          .join(',')}]}`,
-      ),
+    async (_request, reply) => reply.type('application/json; charset=utf-8').send(daemon.listBody()),
   );
 
   app.post(

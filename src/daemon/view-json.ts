@@ -23,11 +23,52 @@ export class ViewJson {
   forget(infoHash: string): void {
     this.entries.delete(infoHash);
   }
+
+  private lastParts: string[] = [];
+  private lastBody = '{"torrents":[]}';
+
+  /** `{"torrents":[…]}` of these views' texts; the same body as last time when none changed. */
+  body(parts: readonly string[]): string {
+    const last = this.lastParts;
+    let isSame = parts.length === last.length;
+    for (let i = 0; isSame && i < parts.length; i++) isSame = parts[i] === last[i];
+    if (!isSame) {
+      this.lastParts = [...parts];
+      this.lastBody = `{"torrents":[${parts.join(',')}]}`;
+    }
+    return this.lastBody;
+  }
 }
 
+/** Field by field, written out: a generic key loop was a third of a cached list's time. */
 function isSameView(a: TorrentView, b: TorrentView): boolean {
-  const x = a as unknown as Record<string, unknown>;
-  const y = b as unknown as Record<string, unknown>;
-  for (const key in y) if (x[key] !== y[key]) return false;
-  return true;
+  return (
+    a.progress === b.progress &&
+    a.state === b.state &&
+    a.verifiedBytes === b.verifiedBytes &&
+    a.downloadedBytes === b.downloadedBytes &&
+    a.uploadedBytes === b.uploadedBytes &&
+    a.downloadRate === b.downloadRate &&
+    a.uploadRate === b.uploadRate &&
+    a.peers === b.peers &&
+    a.seeds === b.seeds &&
+    a.etaSeconds === b.etaSeconds &&
+    a.wantedBytes === b.wantedBytes &&
+    a.name === b.name &&
+    a.error === b.error &&
+    a.id === b.id &&
+    a.queuePosition === b.queuePosition &&
+    a.seededSeconds === b.seededSeconds &&
+    a.warnings === b.warnings &&
+    a.downloadDir === b.downloadDir &&
+    a.addedAtMs === b.addedAtMs &&
+    a.labels === b.labels &&
+    a.limits === b.limits &&
+    a.seedGoals === b.seedGoals &&
+    a.magnet === b.magnet &&
+    a.totalBytes === b.totalBytes &&
+    a.fileCount === b.fileCount &&
+    a.knownPeers === b.knownPeers &&
+    a.sources === b.sources
+  );
 }
