@@ -1,9 +1,13 @@
 import type { Metainfo } from '../metainfo/types.js';
 import type { FilePriority } from '../storage/storage.js';
+import type { PieceRange } from '../swarm/types.js';
 import { PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { PeerSourceStatus } from './peer-source.js';
+import { type ReaderOptions, TorrentReader } from './torrent-reader.js';
 import type { FileStatus, PeerInfo, TorrentEvents, TorrentStatus } from './torrent-types.js';
+
+export { DEFAULT_READAHEAD_BYTES, type ReaderOptions, TorrentReader } from './torrent-reader.js';
 
 /** Per-torrent limits in bytes/s; `Infinity` is unlimited. */
 export interface TorrentLimits {
@@ -27,6 +31,11 @@ export interface TorrentControl {
   peers(): PeerInfo[];
   trackers(): PeerSourceStatus[];
   files(): FileStatus[] | null;
+  /**
+   * Streaming: reader `id` needs pieces `[firstPiece, endPiece)` before all others (an empty
+   * range releases them). Absent where nothing downloads (a dormant torrent's handle).
+   */
+  setStreamWindow?(id: string, window: PieceRange): void;
 }
 
 /** How the session raises a handle's events (kept out of the public handle). */
@@ -49,6 +58,7 @@ export function createTorrentHandle(control: TorrentControl): { handle: TorrentH
  * events, a status snapshot, and control. The implementation stays private to the session.
  */
 export class TorrentHandle extends TypedEmitter<TorrentEvents> {
+  private readerCount = 0;
   /** @internal Made by the session (`createTorrentHandle`). */
   constructor(
     private readonly control: TorrentControl,
@@ -113,6 +123,23 @@ export class TorrentHandle extends TypedEmitter<TorrentEvents> {
   /** Each tracker (and other peer source) with its state. */
   trackers(): PeerSourceStatus[] {
     return this.control.trackers();
+  }
+
+  /**
+   * Stream a file while it downloads: the pieces from `offsetBytes` to `readaheadBytes` ahead
+   * are fetched before any other, in order, until the reader moves (`seek`, `advanceTo`) or
+   * is closed. Several readers may be open at once (each gets its next piece early). The file
+   * index is as `files()` lists them; a file of priority 0 stays skipped (raise it first).
+   */
+  createReader(fileIndex: number, options: ReaderOptions = {}): TorrentReader {
+    const metainfo = this.metainfo;
+    if (!metainfo) throw new PeerdropError('TORRENT_METADATA_PENDING', 'the file list is not known yet');
+    const file = metainfo.files.filter((f) => !f.attributes.isPadding)[fileIndex];
+    if (!file) throw new RangeError(`file ${fileIndex} does not exist`);
+    const id = `reader-${++this.readerCount}`;
+    return new TorrentReader(file, metainfo.pieceLengthBytes, options, (window) =>
+      this.control.setStreamWindow?.(id, window),
+    );
   }
 
   /** Stop and forget the torrent (data on disk is kept). */

@@ -108,6 +108,7 @@ export class TorrentSlot {
       setFilePriority: (file, priority) => this.setFilePriority(file, priority),
       filePriorities: () => this.torrent?.filePriorities() ?? null,
       setLimits: (limits) => this.setLimits(limits),
+      setStreamWindow: (id, window) => this.torrent?.setStreamWindow(id, window),
       peers: () => this.peers(),
       files: () => this.torrent?.files() ?? null,
       trackers: () => this.sources.flatMap((s) => s.describe?.() ?? []),

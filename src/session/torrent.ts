@@ -5,6 +5,7 @@ import type { PeerAddress, PeerBook } from '../swarm/peer-book.js';
 import { PiecePicker } from '../swarm/piece-picker.js';
 import { RateMeter } from '../swarm/rate-meter.js';
 import { RequestPipeline } from '../swarm/request-pipeline.js';
+import type { PieceRange } from '../swarm/types.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { Scheduler } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
@@ -138,6 +139,7 @@ export class Torrent {
       random,
       have,
       files: filePieceRanges(metainfo),
+      clock,
     });
     this.torrentFilePriorities = filePriorities(metainfo, options.files);
     this.picker.setFilePriorities(this.torrentFilePriorities);
@@ -282,6 +284,13 @@ export class Torrent {
   /** Per-file priorities in `peerdrop info` order (padding files skipped). */
   filePriorities(): FilePriority[] {
     return userFileIndices(this.metainfo).map((i) => (this.torrentFilePriorities[i] ?? 0) as FilePriority);
+  }
+
+  /** Streaming (`TorrentHandle.createReader`): a reader's next pieces go first, asked for at once. */
+  setStreamWindow(id: string, window: PieceRange): void {
+    if (window.endPiece > window.firstPiece) this.picker.setStreamWindow(id, window);
+    else this.picker.clearStreamWindow(id);
+    for (const link of this.peers.values()) this.downloader.requestBlocks(link);
   }
 
   /** Per-torrent limits in bytes/s (Infinity: unlimited). */
