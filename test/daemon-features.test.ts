@@ -104,6 +104,7 @@ describe('daemon features: queue, limits, goals, moving, watch folder, RSS, diag
     assert.ok(existsSync(path), 'the file is in the completed folder');
     assert.ok(!existsSync(join(tmp.path, 'downloads', 'movie')), 'and gone from where it was');
     assert.equal(moved.progress, 1);
+    assert.equal(moved.id, added.id, 'the same record (and id) after the move');
     // Moved again (to a second folder) after tampering: the record is trusted, no hashing.
     const st = statSync(path);
     const bytes = readFileSync(path);
@@ -114,6 +115,8 @@ describe('daemon features: queue, limits, goals, moving, watch folder, RSS, diag
     await d.daemon.relocate(t.infoHash, realpathSync(join(tmp.path, 'downloads', 'again')));
     const again = await view(t.infoHash);
     assert.equal(again.progress, 1, 'verified pieces carried over without a re-check');
+    assert.equal(again.id, added.id);
+    assert.equal(d.daemon.store.listTorrents().filter((r) => r.infoHash === t.infoHash).length, 1);
     await put('/api/settings', { completedDir: null });
     await d.fetch(`/api/torrents/${t.infoHash}?deleteData=true`, { method: 'DELETE' });
     assert.equal((await put('/api/settings', { completedDir: '../outside' })).status, 400);
@@ -259,5 +262,76 @@ describe('daemon features: queue, limits, goals, moving, watch folder, RSS, diag
     );
     assert.deepEqual(d.daemon.handle(t.infoHash).filePriorities(), [7, 0]);
     await d.fetch(`/api/torrents/${added.id}`, { method: 'DELETE' });
+  });
+
+  it('applies global limits live (Session.setGlobalLimits) and switches to the alternative speeds', async (t) => {
+    const calls: { downloadBps: number; uploadBps: number }[] = [];
+    const session = d.daemon.session;
+    const original = session.setGlobalLimits.bind(session);
+    t.mock.method(session, 'setGlobalLimits', (l: { downloadBps: number; uploadBps: number }) => {
+      calls.push({ downloadBps: l.downloadBps, uploadBps: l.uploadBps });
+      original(l);
+    });
+    const limits = { globalDownloadBps: 200_000, globalUploadBps: 100_000 };
+    const alt = { altDownloadBps: 20_000, altUploadBps: 10_000 };
+    assert.equal((await put('/api/settings', { ...limits, ...alt, isAltSpeedOn: false })).status, 200);
+    assert.deepEqual(calls.at(-1), { downloadBps: 200_000, uploadBps: 100_000 });
+    const on = (await (await put('/api/settings', { isAltSpeedOn: true })).json()) as {
+      isAltSpeedActive: boolean;
+    };
+    assert.equal(on.isAltSpeedActive, true);
+    assert.deepEqual(calls.at(-1), { downloadBps: 20_000, uploadBps: 10_000 });
+    const n = calls.length;
+    await settle();
+    assert.equal(calls.length, n, 'unchanged limits are not applied again each tick');
+    await put('/api/settings', { isAltSpeedOn: false, globalDownloadBps: null, globalUploadBps: null });
+    assert.deepEqual(calls.at(-1), {
+      downloadBps: Number.POSITIVE_INFINITY,
+      uploadBps: Number.POSITIVE_INFINITY,
+    });
+  });
+
+  it('subscribes to a feed: a matching item is added by the daemon, the others are not', async () => {
+    const show = await makeTorrent(join(tmp.path, 'feed-src'), 'Show.S01E02', {
+      'e.bin': content(9_000, 21),
+    });
+    const other = 'magnet:?xt=urn:btih:' + 'cd'.repeat(20) + '&dn=Other';
+    files.set('/show.torrent', { type: 'application/x-bittorrent', body: show.bytes });
+    files.set('/feed.xml', {
+      type: 'application/rss+xml',
+      body: `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+        <item><title>Show S01E02 720p</title><guid>g1</guid>
+          <enclosure url="${feedBase}/show.torrent" type="application/x-bittorrent" length="1"/></item>
+        <item><title>Other thing</title><guid>g2</guid><link>${other.replace(/&/g, '&amp;')}</link></item>
+      </channel></rss>`,
+    });
+    const feed = (await (
+      await d.fetch('/api/rss/feeds', json({ url: `${feedBase}/feed.xml`, name: 'shows' }))
+    ).json()) as { id: string };
+    const rule = await d.fetch(
+      '/api/rss/rules',
+      json({ name: 'show', mustContain: 'Show S01', feedIds: [feed.id], label: 'tv', addPaused: true }),
+    );
+    assert.equal(rule.status, 201, await rule.clone().text());
+    const refreshed = await d.fetch(`/api/rss/feeds/${feed.id}/refresh`, { method: 'POST' });
+    assert.equal(refreshed.status, 200, await refreshed.clone().text());
+    const ruleId = ((await rule.json()) as { id: string }).id;
+    const state = (await refreshed.json()) as { items: { title: string; matchedRule: string | null }[] };
+    assert.deepEqual(
+      state.items.map((i) => [i.title, i.matchedRule]),
+      [
+        ['Show S01E02 720p', ruleId],
+        ['Other thing', null],
+      ],
+    );
+    const added = await view(show.infoHash);
+    assert.equal(added.state, 'paused', 'added as the rule says');
+    assert.deepEqual(added.labels, ['tv']);
+    assert.equal(d.daemon.store.getTorrent('cd'.repeat(20)), null, 'the item no rule matched is not added');
+    // Seen items are not added twice: removed, then refreshed again, it stays removed.
+    await d.fetch(`/api/torrents/${show.infoHash}`, { method: 'DELETE' });
+    await d.fetch(`/api/rss/feeds/${feed.id}/refresh`, { method: 'POST' });
+    assert.equal(d.daemon.store.getTorrent(show.infoHash), null);
+    await d.fetch(`/api/rss/feeds/${feed.id}`, { method: 'DELETE' });
   });
 });
