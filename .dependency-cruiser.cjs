@@ -31,7 +31,19 @@ const layers = {
   // Person-to-person transfer: PAKE, encrypted channel and rendezvous around a Session.
   handoff: ['util', 'net', 'bencode', 'metainfo', 'storage', 'dht', 'session'],
   'index-server': ['util', 'net', 'bencode', 'metainfo', 'tracker', 'storage'],
-  daemon: ['util', 'net', 'mse', 'bencode', 'metainfo', 'session', 'index-server', 'tracker', 'storage'],
+  // handoff: the web page's Send page and Receive box (routes-handoff.ts).
+  daemon: [
+    'util',
+    'net',
+    'mse',
+    'bencode',
+    'metainfo',
+    'session',
+    'index-server',
+    'tracker',
+    'storage',
+    'handoff',
+  ],
   cli: [
     'util',
     'net',

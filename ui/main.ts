@@ -13,6 +13,7 @@ import { applyTheme, effectiveTheme, storedTheme, toggledTheme } from './theme.j
 import { useToasts } from './toast.js';
 import { AddView, addDropped } from './views/add.js';
 import { TorrentDetail } from './views/detail.js';
+import { HandoffView } from './views/handoff.js';
 import { TorrentList } from './views/list.js';
 import { SearchView } from './views/search.js';
 import { SettingsView } from './views/settings.js';
@@ -22,6 +23,7 @@ const NAV = [
   { hash: '#/', label: 'Torrents', route: 'list' },
   { hash: '#/add', label: 'Add', route: 'add' },
   { hash: '#/share', label: 'Share', route: 'share' },
+  { hash: '#/send', label: 'Send & receive', route: 'send' },
   { hash: '#/search', label: 'Search', route: 'search' },
   { hash: '#/settings', label: 'Settings', route: 'settings' },
 ] as const;
@@ -36,6 +38,8 @@ function Screen({ route }: { route: Route }) {
       return html`<${AddView} />`;
     case 'share':
       return html`<${ShareView} />`;
+    case 'send':
+      return html`<${HandoffView} />`;
     case 'search':
       return html`<${SearchView} query=${route.query} />`;
     case 'settings':
@@ -142,7 +146,7 @@ function useShortcuts(): void {
       if (target.closest('input, textarea, select, [contenteditable]')) return;
       if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey) {
         const box = document.querySelector<HTMLInputElement>(
-          '#filter-text, #search-text, #share-path, #magnet',
+          '#filter-text, #search-text, #share-path, #magnet, #receive-code',
         );
         if (box) {
           e.preventDefault();

@@ -1,5 +1,5 @@
 /**
- * Hash routes (`#/`, `#/t/<info-hash>`, `#/add`…): the daemon serves one page at `/`, so a
+ * Hash routes (`#/`, `#/t/<info-hash>`, `#/add`, `#/send`…): the daemon serves one page at `/`, so a
  * reload or a bookmark of any screen needs nothing from the server.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -9,6 +9,7 @@ export type Route =
   | { readonly name: 'torrent'; readonly infoHash: string; readonly tab: string }
   | { readonly name: 'add' }
   | { readonly name: 'share' }
+  | { readonly name: 'send' }
   | { readonly name: 'search'; readonly query: string }
   | { readonly name: 'settings' };
 
@@ -24,6 +25,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'add' };
     case 'share':
       return { name: 'share' };
+    case 'send':
+      return { name: 'send' };
     case 'search':
       return { name: 'search', query: new URLSearchParams(query).get('q') ?? '' };
     case 'settings':

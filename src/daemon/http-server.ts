@@ -26,6 +26,7 @@ import {
   VERSION,
 } from './http-common.js';
 import { registerApiRoutes } from './routes-api.js';
+import { registerHandoffRoutes } from './routes-handoff.js';
 import { registerSearchRoutes } from './routes-search.js';
 import { registerShareRoutes } from './routes-share.js';
 import { registerTransmissionRpc } from './transmission-rpc.js';
@@ -155,6 +156,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Daemo
   registerTransmissionRpc(app, context);
   registerShareRoutes(app, context);
   registerSearchRoutes(app, context);
+  registerHandoffRoutes(app, context);
   registerWebRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

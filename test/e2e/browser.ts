@@ -43,9 +43,9 @@ export async function signedInPage(
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    // The share route refuses a folder with private files (422) until the user confirms: the
+    // The share and send routes refuse a folder with private files (422) until the user confirms: the
     // page expects that answer, but Chromium logs every 4xx as a failed resource.
-    if (/status of 422/.test(m.text()) && m.location().url.endsWith('/api/share')) return;
+    if (/status of 422/.test(m.text()) && /\/api\/(share|send)$/.test(m.location().url)) return;
     problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

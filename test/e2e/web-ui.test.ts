@@ -119,7 +119,7 @@ describe('web UI in chromium', { skip: skipUnless('chromium', 'libtorrent'), tim
     writeFileSync(join(folder, '.env'), 'API_KEY=secret\n');
     const { page } = ui;
     await page.getByRole('link', { name: 'Share', exact: true }).click();
-    await page.locator('button[data-share="holiday"]').click();
+    await page.locator('button[data-pick="holiday"]').click();
     // The scan found .env: the page lists it and asks before sharing.
     const caution = page.locator('#share-findings');
     await caution.waitFor();
@@ -129,7 +129,7 @@ describe('web UI in chromium', { skip: skipUnless('chromium', 'libtorrent'), tim
     await page.getByRole('button', { name: 'Cancel' }).click();
     const { rmSync } = await import('node:fs');
     rmSync(join(folder, '.env'));
-    await page.locator('button[data-share="holiday"]').click();
+    await page.locator('button[data-pick="holiday"]').click();
     const result = page.locator('#share-result');
     await result.waitFor();
     const magnet = await page.locator('#share-magnet').inputValue();

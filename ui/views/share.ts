@@ -3,67 +3,16 @@
  * should not be shared (keys, credentials, wallets…), confirm if something was found, then get
  * the magnet link and its QR code while the daemon seeds it.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, api, messageOf } from '../api.js';
-import type { BrowseResult, ShareFinding, ShareResult } from '../api-types.js';
-import { formatBytes } from '../format.js';
+import type { ShareFinding, ShareResult } from '../api-types.js';
 import { html } from '../html.js';
 import { QrCode } from '../qr.js';
 import { upsertTorrent } from '../store.js';
 import { notify } from '../toast.js';
+import { Browser } from './browser.js';
 
-function joinPath(base: string, name: string): string {
-  return base ? `${base}/${name}` : name;
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-function Browser({ onPick }: { onPick: (path: string) => void }) {
-  const [path, setPath] = useState('');
-  const [data, setData] = useState<BrowseResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let isLive = true;
-    setError(null);
-    api.get<BrowseResult>(`/api/share/browse?path=${encodeURIComponent(path)}`).then(
-      (d) => isLive && setData(d),
-      (err) => isLive && setError(messageOf(err)),
-    );
-    return () => {
-      isLive = false;
-    };
-  }, [path]);
-  if (error) return html`<p class="error">${error}</p>`;
-  if (!data) return html`<p class="muted">Loading the download folder…</p>`;
-  return html`<div class="browser">
-    <div class="browser-head">
-      <code title=${data.root}>${data.path ? `${data.root}/${data.path}` : data.root}</code>
-      ${path ? html`<button type="button" class="btn small" onClick=${() => setPath(parentOf(path))}>Up</button>` : null}
-      ${path ? html`<button type="button" class="btn small primary" onClick=${() => onPick(path)}>Share this folder</button>` : null}
-    </div>
-    ${
-      data.entries.length === 0
-        ? html`<p class="empty">This folder is empty. Put the files to share in the download folder, then come back.</p>`
-        : html`<ul class="entries">
-            ${data.entries.map(
-              (e) => html`<li key=${e.name}>
-                ${
-                  e.isDir
-                    ? html`<button type="button" class="link" onClick=${() => setPath(joinPath(path, e.name))}>📁 ${e.name}</button>`
-                    : html`<span>📄 ${e.name} <span class="muted">${formatBytes(e.sizeBytes)}</span></span>`
-                }
-                <button type="button" class="btn small" data-share=${e.name} onClick=${() => onPick(joinPath(path, e.name))}>Share</button>
-              </li>`,
-            )}
-          </ul>`
-    }
-  </div>`;
-}
-
-function Findings({ findings }: { findings: readonly ShareFinding[] }) {
+export function Findings({ findings }: { findings: readonly ShareFinding[] }) {
   return html`<ul class="findings" id="findings">
     ${findings.map(
       (f) => html`<li><code>${f.path}</code> <span class="muted">${f.reason ?? f.kind ?? ''}</span></li>`,
@@ -176,6 +125,6 @@ export function ShareView() {
     }
     ${result ? html`<${Result} result=${result} />` : null}
     <h2>Download folder</h2>
-    <${Browser} onPick=${pick} />
+    <${Browser} onPick=${pick} action="Share" />
   </section>`;
 }
