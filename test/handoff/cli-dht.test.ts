@@ -77,7 +77,12 @@ test('send and receive over a private loopback DHT (no LAN); the sender exits on
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-  assert.equal(lines.find((l) => l.event === 'offer').name, 'données.bin');
+  const offer = lines.find((l) => l.event === 'offer');
+  assert.equal(offer.name, 'données.bin');
+  const firstPiece = lines.find((l) => l.event === 'first-piece');
+  process.stdout.write(
+    `# loopback DHT receive → offer ${offer.afterMs} ms, first verified piece ${firstPiece?.afterMs} ms\n`,
+  );
   assert.equal(lines.at(-1).event, 'done');
   assert.deepEqual(readFileSync(join(out, 'données.bin')), readFileSync(file));
   assert.equal(await sender.exited, 0, sender.out().stderr);

@@ -109,8 +109,11 @@ test('send and receive between two network namespaces over multicast; the captur
     .stdout.trim()
     .split('\n')
     .map((l) => JSON.parse(l));
+  const offer = lines.find((l) => l.event === 'offer');
   const firstPiece = lines.find((l) => l.event === 'first-piece');
-  process.stdout.write(`# LAN (netns) receive → first verified piece: ${firstPiece?.afterMs} ms\n`);
+  process.stdout.write(
+    `# LAN (netns) receive → offer ${offer?.afterMs} ms, first verified piece ${firstPiece?.afterMs} ms\n`,
+  );
   const captured = readFileSync(pcap);
   // Most of the transfer is in the capture (tcpdump may drop some packets under load).
   assert.ok(captured.length > body.length / 2, `the capture saw the transfer (${captured.length} bytes)`);

@@ -126,6 +126,7 @@ async function runReceive(codeText: string, opts: ReceiveCliOptions): Promise<nu
           if (isJson)
             printJsonLine({
               event: 'offer',
+              afterMs: Date.now() - startedAt,
               ...offer,
               files: offer.files.map((f) => ({ path: f.path.join('/'), bytes: f.lengthBytes })),
             });
