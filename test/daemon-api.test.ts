@@ -92,11 +92,11 @@ describe('daemon HTTP API', () => {
     assert.equal(stream.status, 503);
     assert.equal(((await stream.json()) as { code: string }).code, 'DAEMON_DATA_UNAVAILABLE');
     assert.ok(Date.now() - started >= 250, 'waited for the piece first');
-    // Asking for a range raised the file's priority so the engine fetches it first.
+    // The range's stream window fetches it first: the file's priority is left as it was.
     const files = (await (await d.fetch(`/api/torrents/${missing.infoHash}/files`)).json()) as {
       files: { priority: number }[];
     };
-    assert.equal(files.files[0]!.priority, 7);
+    assert.equal(files.files[0]!.priority, 4);
     assert.equal((await d.fetch(`/api/torrents/${missing.infoHash}`, { method: 'DELETE' })).status, 200);
   });
 

@@ -1,10 +1,14 @@
 /**
  * GET /api/torrents/:id/files/:index: one file of a torrent, with range requests (206, 416),
- * served while it downloads: each piece is sent once verified (see stream.ts).
+ * served while it downloads: each piece is sent once verified (see stream.ts). Each response
+ * holds an engine reader (`TorrentHandle.createReader`) at the requested offset, so the pieces
+ * it needs next are fetched first, in order; a player's seek is a new range request (a new
+ * window), and the window is released when the response ends or the client goes away.
  */
 import { Readable } from 'node:stream';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TorrentHandle, TorrentReader } from '../session/torrent-handle.js';
 import { PeerdropError } from '../util/errors.js';
 import { type RouteContext, sendError, TorrentId } from './http-common.js';
 import {
@@ -37,8 +41,14 @@ export function registerFileStream(app: FastifyInstance, ctx: RouteContext): voi
         reply.header('content-range', `bytes */${size}`);
         return sendError(reply, 416, 'RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`);
       }
+      const start = range.kind === 'partial' ? range.start : 0;
+      const end = range.kind === 'partial' ? range.end : size - 1;
+      const reader = openReader(handle, index, start, end);
       const abort = new AbortController();
-      request.raw.on('close', () => abort.abort());
+      request.raw.on('close', () => {
+        abort.abort();
+        reader?.close();
+      });
       let isRaised = false;
       const src: StreamSource = {
         key: record.infoHash,
@@ -47,21 +57,25 @@ export function registerFileStream(app: FastifyInstance, ctx: RouteContext): voi
         watch: daemon.pieces,
         isAllVerified: () => handle.status().state === 'seeding' && (record.filePriorities?.[index] ?? 4) > 0,
         onMissing: () => {
-          // The engine has no per-range deadline: the best it takes is the file's priority.
+          // The reader's window fetches the range first; a skipped file has to be wanted again.
           if (isRaised) return;
           isRaised = true;
           const current = daemon.store.getTorrent(record.infoHash)?.filePriorities?.[index] ?? 4;
-          if (current < 7)
-            void daemon.setFilePriorities(record.infoHash, [{ index, priority: 7 }]).catch(() => {});
+          if (current === 0)
+            void daemon.setFilePriorities(record.infoHash, [{ index, priority: 4 }]).catch(() => {});
         },
+        onRead: (at) => reader?.advanceTo(at),
         pieceTimeoutMs: ctx.pieceTimeoutMs,
         signal: abort.signal,
       };
-      const start = range.kind === 'partial' ? range.start : 0;
-      const end = range.kind === 'partial' ? range.end : size - 1;
       // The first piece is awaited before the headers, so "not there yet" is a clean 503.
-      if (size > 0)
-        await ensureVerified(src, Math.floor((file.offsetBytes + start) / metainfo.pieceLengthBytes));
+      try {
+        if (size > 0)
+          await ensureVerified(src, Math.floor((file.offsetBytes + start) / metainfo.pieceLengthBytes));
+      } catch (err) {
+        reader?.close();
+        throw err;
+      }
       reply.type(contentTypeFor(file.path[file.path.length - 1]!));
       reply.header('content-length', String(size === 0 ? 0 : end - start + 1));
       reply.header(
@@ -73,8 +87,38 @@ export function registerFileStream(app: FastifyInstance, ctx: RouteContext): voi
         reply.code(206);
         reply.header('content-range', `bytes ${start}-${end}/${size}`);
       }
-      if (size === 0 || request.method === 'HEAD') return reply.send('');
-      return reply.send(Readable.from(readVerifiedRange(src, index, start, end)));
+      if (size === 0 || request.method === 'HEAD') {
+        reader?.close();
+        return reply.send('');
+      }
+      return reply.send(Readable.from(releasing(readVerifiedRange(src, index, start, end), reader)));
     },
   );
+}
+
+/**
+ * An engine reader for bytes [start, end] of torrent file `index` (the metainfo's index, padding
+ * files counted; the handle counts only real files). Null where the engine cannot stream.
+ */
+function openReader(handle: TorrentHandle, index: number, start: number, end: number): TorrentReader | null {
+  const files = handle.metainfo?.files ?? [];
+  const userIndex = files.slice(0, index).filter((f) => !f.attributes.isPadding).length;
+  if (end < start) return null;
+  try {
+    return handle.createReader(userIndex, { offsetBytes: start, lengthBytes: end - start + 1 });
+  } catch {
+    return null;
+  }
+}
+
+/** The chunks of `source`, and the reader released when they end (finished, failed or abandoned). */
+async function* releasing(
+  source: AsyncGenerator<Uint8Array>,
+  reader: TorrentReader | null,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } finally {
+    reader?.close();
+  }
 }

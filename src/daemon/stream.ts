@@ -2,8 +2,9 @@
  * HTTP range requests on one file of a torrent (RFC 9110 §14): a pure range parser, content
  * types by extension, and the reader that serves only verified bytes. A piece the daemon has
  * not seen verified is either checked here against its SHA-1 (v1 and hybrid torrents: data
- * verified before this process started) or waited for, with a deadline, after raising the
- * file's priority so the engine fetches it first.
+ * verified before this process started) or waited for, with a deadline, while the engine
+ * fetches it first: the response holds a `TorrentReader` whose window (the requested offset and
+ * a readahead) the picker serves before everything else; reading moves the window along.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -81,8 +82,10 @@ export interface StreamSource {
   readonly watch: PieceWatch;
   /** True when the engine says every wanted piece is verified (seeding) and this file is wanted. */
   isAllVerified(): boolean;
-  /** Called once when a needed piece is missing (raise the file's priority). */
+  /** Called when a needed piece is missing (a skipped file's priority is raised). */
   onMissing(): void;
+  /** The reader now stands at this byte of the file: the engine's stream window moves there. */
+  onRead?(fileOffsetBytes: number): void;
   readonly pieceTimeoutMs: number;
   readonly signal?: AbortSignal;
 }
@@ -121,6 +124,7 @@ export async function* readVerifiedRange(
     while (at <= end) {
       const absolute = file.offsetBytes + at;
       const piece = Math.floor(absolute / pl);
+      src.onRead?.(at);
       await ensureVerified(src, piece);
       const pieceEnd = (piece + 1) * pl - file.offsetBytes; // exclusive, in file coordinates
       const length = Math.min(end + 1, pieceEnd) - at;
