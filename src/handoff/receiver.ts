@@ -12,6 +12,7 @@ import type { Transport } from '../net/transport.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
+import { systemScheduler } from '../util/clock.js';
 import type { PeerAddress } from '../util/ip.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ChannelConnection } from './channel.js';
@@ -31,6 +32,11 @@ export interface ReceiveOptions {
   readonly stateDir?: string;
   /** Accept other receivers of the same offer and swarm with them (`--multi`). */
   readonly isMulti?: boolean;
+  /**
+   * `--multi`: once complete, keep serving receivers that are still downloading from us, until
+   * none has been left for a few seconds or this long has passed (default 10 min; 0: leave at once).
+   */
+  readonly serveOthersMs?: number;
   /** Listen address for other receivers (default all IPv4). */
   readonly host?: string;
   readonly lan?: LanOptions | false;
@@ -54,6 +60,8 @@ export interface ReceiverEvents {
   progress: (status: TorrentStatus) => void;
   /** The first piece arrived and was verified. */
   firstPiece: () => void;
+  /** Every file is verified (with --multi, serving the others may go on before `receive` resolves). */
+  complete: () => void;
 }
 
 export class HandoffReceiver extends TypedEmitter<ReceiverEvents> {
@@ -184,12 +192,41 @@ export async function receive(
     receiver.handle = handle;
     await follow(handle, met.offer, receiver, receiver.signal);
     for (const c of receiver.toSender) c.sendControl({ t: 'complete' });
+    receiver.report('complete');
+    if (options.isMulti) await serveOthers(handle, options.serveOthersMs ?? 600_000, receiver.signal);
     // Let the last frames leave before the sockets close.
     await new Promise((r) => setTimeout(r, 100));
     return { offer: met.offer, dir: options.dir };
   } finally {
     await session.close();
   }
+}
+
+/**
+ * `--multi`, after completing: stay while a connected peer still lacks pieces (another receiver:
+ * the sender has everything), checked each second; leave once there has been none for 3 s, at
+ * `maxMs`, or when stopped (the receive itself has succeeded either way).
+ */
+function serveOthers(handle: TorrentHandle, maxMs: number, signal: AbortSignal): Promise<void> {
+  if (maxMs <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const deadline = Date.now() + maxMs;
+    let idleChecks = 0;
+    let cancel = () => {};
+    const finish = () => {
+      cancel();
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    signal.addEventListener('abort', finish, { once: true });
+    const check = () => {
+      const needy = handle.peers().some((p) => p.progress < 1);
+      idleChecks = needy ? 0 : idleChecks + 1;
+      if (idleChecks >= 3 || Date.now() >= deadline) return finish();
+      cancel = systemScheduler.setTimer(1000, check);
+    };
+    check();
+  });
 }
 
 function follow(

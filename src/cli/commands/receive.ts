@@ -101,6 +101,13 @@ async function runReceive(codeText: string, opts: ReceiveCliOptions): Promise<nu
   receiver.on('firstPiece', () => {
     if (isJson) printJsonLine({ event: 'first-piece', afterMs: Date.now() - startedAt });
   });
+  receiver.on('complete', () => {
+    if (isJson) printJsonLine({ event: 'complete', afterMs: Date.now() - startedAt });
+    else if (opts.multi)
+      process.stderr.write(
+        '\nall files verified; serving the other receivers a while longer (Ctrl-C to leave)\n',
+      );
+  });
   let lastAt = 0;
   receiver.on('progress', (s) => {
     if (Date.now() - lastAt < 1000) return;
