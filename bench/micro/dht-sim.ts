@@ -2,9 +2,18 @@
  * The DHT on a simulated network: N pure nodes on virtual time (latency 10–80 ms, loss, churn),
  * get_peers lookups for announced info-hashes, against a plain Kademlia baseline (α = 3, k = 8,
  * no soft timeout, no extended buckets) on the same network.
- *   npm run bench -- dht-sim [--nodes 500] [--loss 0.05] [--churn 0.2] [--lookups 50] [--seed 1] [--json]
+ *   npm run bench -- dht-sim [--nodes 500] [--loss 0.05] [--churn 0.2] [--lookups 200] [--seed 1]
+ *                            [--join converged|wire] [--json]
  * Prints one JSON line (with --json): nodes, lookups, successRate, medianHops, medianMs, p95Ms
  * (virtual), messagesPerLookup, wallMs, and the same figures for the baseline in `baseline`.
+ *
+ * The tables: `--join converged` (default) fills them from a global view of the ids, as a
+ * long-running network's are (each bucket full, under the table's own rules), so 10,000 nodes
+ * are ready in seconds; `--join wire` has every node join over the simulated network in turn
+ * (~400 datagrams per node: 2,000 nodes take minutes, 10,000 over an hour). Both networks have
+ * the same nodes at the same addresses with the same ids (one seed); only the configuration
+ * differs. Announces, churn (nodes leave silently after the announces, their entries stay in
+ * others' tables) and the lookups always go over the simulated network, with its loss.
  */
 import type { DhtNodeOptions } from '../../src/dht/node.js';
 import { Testnet } from '../../src/dht/testnet.js';
@@ -16,6 +25,8 @@ export interface DhtSimOptions {
   readonly churn: number;
   readonly lookups: number;
   readonly seed: number;
+  /** How the tables are built (default converged: see the file's comment). */
+  readonly join?: 'converged' | 'wire';
 }
 
 export interface DhtSimFigures {
@@ -46,6 +57,7 @@ export async function simulate(
     seed: o.seed,
     loss: o.loss,
     nodeOptions,
+    join: o.join ?? 'converged',
   });
   const rng = seededRandom(o.seed + 1);
   const swarms = Array.from({ length: Math.max(1, Math.ceil(o.lookups / 5)) }, (_, i) => ({
@@ -105,7 +117,15 @@ export async function simulate(
 export async function runDhtSim(o: DhtSimOptions): Promise<Record<string, unknown>> {
   const ours = await simulate(o, {});
   const baseline = await simulate(o, BASELINE);
-  return { nodes: o.nodes, lookups: o.lookups, loss: o.loss, churn: o.churn, ...ours, baseline };
+  return {
+    nodes: o.nodes,
+    lookups: o.lookups,
+    loss: o.loss,
+    churn: o.churn,
+    join: o.join ?? 'converged',
+    ...ours,
+    baseline,
+  };
 }
 
 function arg(name: string, fallback: number): number {
@@ -115,13 +135,21 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
+function joinArg(): 'converged' | 'wire' {
+  const i = process.argv.indexOf('--join');
+  const v = i >= 0 ? process.argv[i + 1] : 'converged';
+  if (v !== 'converged' && v !== 'wire') throw new Error('--join must be converged or wire');
+  return v;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const o = {
     nodes: arg('nodes', 500),
     loss: arg('loss', 0.05),
     churn: arg('churn', 0.2),
-    lookups: arg('lookups', 50),
+    lookups: arg('lookups', 200),
     seed: arg('seed', 1),
+    join: joinArg(),
   };
   const r = await runDhtSim(o);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);

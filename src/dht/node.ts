@@ -220,8 +220,11 @@ export class DhtNode {
     return this.ownId;
   }
 
-  /** Start upkeep and bootstrap (from the saved table, then the bootstrap nodes). */
-  start(): void {
+  /**
+   * Start upkeep and bootstrap (from the saved table, then the bootstrap nodes). `join: false`
+   * skips the join lookups: for a table filled beforehand with `insertAnswered` (simulations).
+   */
+  start(options: { join?: boolean } = {}): void {
     const s = this.options.scheduler;
     let lastRotate = s.now();
     let lastExpire = s.now();
@@ -252,7 +255,12 @@ export class DhtNode {
       const to = { host: c.host, port: c.port };
       if (!this.rpc.query(to, { method: 'ping' }, (o) => this.onRpcOutcome(to, o))) break;
     }
-    this.bootstrap();
+    if (options.join ?? true) {
+      this.bootstrap();
+      return;
+    }
+    this.lastBootstrapMs = s.now();
+    this.isReady = true;
   }
 
   /** Stop timers and pending queries; the table is persisted one last time. */
@@ -300,6 +308,14 @@ export class DhtNode {
     for (const t of this.tables.values())
       for (const e of t.all()) nodes.push({ id: e.id, host: e.host, port: e.port });
     return encodeState(this.ownId, nodes);
+  }
+
+  /**
+   * Insert a node as if it had just answered one of our queries (the table's rules apply).
+   * For simulations that build converged tables without sending the joins' datagrams.
+   */
+  insertAnswered(contact: NodeContact): void {
+    this.tables.get(familyOf(contact.host))?.heardResponse(contact);
   }
 
   /** BEP 5 `port` message: a peer runs a DHT node here. Pinged; inserted if it answers. */

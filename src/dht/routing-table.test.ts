@@ -115,3 +115,36 @@ test('closest returns nodes in distance order', () => {
     all.slice(0, 8).map((g) => g.host),
   );
 });
+
+test('questionable sees a node that failed once, and a promoted replacement that went silent, between scans', () => {
+  const { clock, rng, ownId, table } = setup();
+  const far = () => randomIdWithPrefix(ownId, 0, rng.bytes);
+  // Bucket 0 holds 128: 140 far nodes leave 12 in its replacement cache, all heard at t = 0.
+  const contacts = Array.from({ length: 140 }, (_, i) => ({
+    id: far(),
+    host: `${40 + (i >> 8)}.${i & 255}.7.1`,
+    port: 1,
+  }));
+  for (const c of contacts) table.heardResponse(c);
+  assert.equal(table.size, 128);
+  assert.deepEqual(table.questionable(10), [], 'all good: nothing to ping');
+  const [victim] = table.all();
+  table.failed(victim!.host, victim!.port);
+  assert.deepEqual(
+    table.questionable(10).map((e) => e.host),
+    [victim!.host],
+    'one failure makes it questionable at once',
+  );
+  // Ten minutes on, every node in the table answers again; the replacements stay as heard at 0.
+  clock.advance(10 * 60_000);
+  for (const e of table.all()) table.heardResponse(e);
+  assert.deepEqual(table.questionable(10), []);
+  table.failed(victim!.host, victim!.port);
+  table.failed(victim!.host, victim!.port); // bad: a replacement (last heard at t = 0) takes its place
+  assert.equal(table.size, 128);
+  clock.advance(6 * 60_000); // 16 minutes after the replacement's answer, 6 after the others'
+  const silent = table.questionable(10);
+  assert.equal(silent.length, 1, 'only the promoted replacement is questionable');
+  assert.ok(!table.all().some((e) => e.host === victim!.host));
+  table.assertInvariants();
+});

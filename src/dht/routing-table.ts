@@ -75,6 +75,14 @@ export class RoutingTable {
   private readonly restrictIps: boolean;
   private readonly maxPerSubnet: number;
   private readonly maxReplacements: number;
+  /**
+   * For `questionable`, which upkeep calls every few seconds on every node: no entry answered
+   * before this (a lower bound: answers only move forward, promoted replacements lower it),
+   * and whether an entry may have failed once. When neither can make a node questionable yet,
+   * the scan is skipped (it was a third of a 10,000-node simulation's time).
+   */
+  private earliestResponseMs = Number.NEGATIVE_INFINITY;
+  private mayHaveFailing = true;
 
   constructor(private readonly options: RoutingTableOptions) {
     this.ownId = options.ownId;
@@ -166,10 +174,15 @@ export class RoutingTable {
     const e = this.find(host, port);
     if (!e) return;
     e.failures++;
-    if (this.stateOf(e) !== 'bad') return;
+    if (this.stateOf(e) !== 'bad') {
+      this.mayHaveFailing = true;
+      return;
+    }
     const bucket = this.buckets[this.bucketIndex(e.id)]!;
     const replacement = bucket.replacements.pop();
     if (replacement) {
+      this.earliestResponseMs = Math.min(this.earliestResponseMs, replacement.lastResponseMs);
+      if (replacement.failures > 0) this.mayHaveFailing = true;
       this.remove(e);
       bucket.nodes.push(replacement);
       this.byAddress.set(this.addressKey(replacement.host, replacement.port), replacement);
@@ -211,12 +224,20 @@ export class RoutingTable {
   questionable(limit: number): RoutingEntry[] {
     const out: RoutingEntry[] = [];
     const cutoff = this.options.clock.now() - GOOD_FOR_MS;
+    if (!this.mayHaveFailing && this.earliestResponseMs >= cutoff) return out;
+    let earliest = Number.POSITIVE_INFINITY;
+    let isFailing = false;
     for (const b of this.buckets) {
       for (const n of b.nodes) {
-        if (n.failures >= BAD_AFTER_FAILURES || (n.failures === 0 && n.lastResponseMs >= cutoff)) continue;
+        if (n.failures >= BAD_AFTER_FAILURES) continue;
+        if (n.failures > 0) isFailing = true;
+        else earliest = Math.min(earliest, n.lastResponseMs);
+        if (n.failures === 0 && n.lastResponseMs >= cutoff) continue;
         out.push(n);
       }
     }
+    this.earliestResponseMs = earliest;
+    this.mayHaveFailing = isFailing;
     if (out.length > limit) out.sort((a, b) => a.lastSeenMs - b.lastSeenMs);
     return out.slice(0, limit);
   }
@@ -325,7 +346,7 @@ export class RoutingTable {
   }
 
   private capacity(index: number): number {
-    return this.isExtended && index < EXTENDED_FACTORS.length ? this.k * EXTENDED_FACTORS[index]! : this.k;
+    return bucketCapacity(index, this.isExtended, this.k);
   }
 
   private subnetCount(bucket: Bucket, host: string): number {
@@ -342,6 +363,11 @@ export class RoutingTable {
 }
 
 const sameId = bytesEqual;
+
+/** Nodes a bucket holds: k, or in an extended table 16k, 8k, 4k, 2k for the first four. */
+export function bucketCapacity(index: number, extended: boolean, k = K): number {
+  return extended && index < EXTENDED_FACTORS.length ? k * EXTENDED_FACTORS[index]! : k;
+}
 
 /** /24 for IPv4, /64 for IPv6. */
 export function subnetKey(host: string): string {

@@ -148,3 +148,32 @@ test('BEP 32: an IPv6 testnet finds peers through nodes6 and 18-byte values', as
   assert.ok(net.nodes[50]!.node.tableSize(6) >= 10);
   net.close();
 });
+
+test('a converged testnet: tables filled without datagrams, within their rules; get_peers finds peers', async () => {
+  const net = await Testnet.create({ size: 400, seed: 12, join: 'converged', loss: 0.05 });
+  assert.equal(net.traffic.sent, 0, 'the fill sends nothing');
+  const sizes = net.nodes.map((n) => n.node.tableSize()).sort((a, b) => a - b);
+  // Extended buckets full (128 + 64 + 32 + 16) plus k per deeper level down to the node's neighbours.
+  assert.ok(sizes[0]! >= 200 && sizes.at(-1)! <= 320, `table sizes ${sizes[0]}..${sizes.at(-1)}`);
+  const rng = seededRandom(13);
+  const infoHash = rng.bytes(20);
+  const stored = await net.settle(net.nodes[7]!.node.announce(infoHash, 7100));
+  assert.ok(stored >= 6, `announce stored on ${stored}`);
+  let found = 0;
+  for (let i = 0; i < 10; i++) {
+    const searcher = net.nodes[rng.int(net.nodes.length)]!;
+    const peers = await net.settle(
+      new Promise<number[]>((resolve) => {
+        const ports: number[] = [];
+        searcher.node.lookupPeers(
+          infoHash,
+          (ps) => ports.push(...ps.map((p) => p.port)),
+          () => resolve(ports),
+        );
+      }),
+    );
+    if (peers.includes(7100)) found++;
+  }
+  assert.equal(found, 10);
+  net.close();
+});
