@@ -28,6 +28,7 @@ import { lsdPeerSourceFactory } from './lsd-source.js';
 import { openTorrentStorage } from './open-storage.js';
 import { PeerConnection, PeerTicker } from './peer-connection.js';
 import type { PeerSourceFactory } from './peer-source.js';
+import { localExtensionIds } from './torrent-extensions.js';
 import type { TorrentHandle } from './torrent-handle.js';
 import { TorrentSlot } from './torrent-slot.js';
 import type { TorrentOptions, TorrentStatus } from './torrent-types.js';
@@ -350,6 +351,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         const slot = holder ? this.slotFor(holder) : undefined;
         const info = slot?.handle.metainfo?.infoBytes;
         return {
+          m: localExtensionIds(this.options.pex !== false, slot?.handle.metainfo?.isPrivate),
           listenPort: this.port,
           client: 'peerdrop 0.1.0',
           ...(info ? { metadataSize: info.length } : {}),

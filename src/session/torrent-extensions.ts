@@ -1,14 +1,31 @@
 import type { Metainfo } from '../metainfo/types.js';
 import type { PeerAddress } from '../swarm/peer-book.js';
 import { errorMessage } from '../util/errors.js';
+import { LOCAL_EXTENSION_IDS } from '../wire/extension.js';
 import { METADATA_PIECE_BYTES } from '../wire/limits.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePexMessage, encodePexMessage } from '../wire/ut-pex.js';
 import type { PeerLink } from './peer-link.js';
 
 /** BEP 11: send PEX at most once a minute per peer. */
-const PEX_INTERVAL_MS = 60_000;
+export const PEX_INTERVAL_MS = 60_000;
 const CLIENT_NAME = 'peerdrop 0.1.0';
+
+const WITHOUT_PEX: ReadonlyMap<string, number> = new Map(
+  [...LOCAL_EXTENSION_IDS].filter(([name]) => name !== 'ut_pex'),
+);
+
+/**
+ * The `m` of our extended handshake: `ut_pex` only when we exchange peers for this torrent
+ * (not with `--no-pex`, never for a private one, BEP 27), so a peer does not send us PEX we
+ * would ignore, nor count on PEX from us. `isPrivate` is undefined in the magnet phase.
+ */
+export function localExtensionIds(
+  isPexEnabled: boolean,
+  isPrivate: boolean | undefined,
+): ReadonlyMap<string, number> {
+  return isPexEnabled && isPrivate !== true ? LOCAL_EXTENSION_IDS : WITHOUT_PEX;
+}
 
 /**
  * BEP 10 extensions of a torrent whose metadata we have: the extended handshake, serving
@@ -23,6 +40,9 @@ export class TorrentExtensions {
     /** False with `--no-pex`; private torrents (BEP 27) never exchange peers either way. */
     private readonly pexEnabled = true,
   ) {}
+
+  /** Peers that have had their first PEX message (until then it is tried on every tick). */
+  private readonly pexStarted = new WeakSet<PeerLink>();
 
   private get usesPex(): boolean {
     return this.pexEnabled && !this.metainfo.isPrivate;
@@ -77,11 +97,18 @@ export class TorrentExtensions {
     );
   }
 
-  /** Tell `link` about the other peers we are connected to (added/dropped since last time). */
+  /**
+   * Tell `link` about the other peers we are connected to (added/dropped since last time).
+   * The first message goes out on the first tick after its extended handshake that has a peer
+   * to tell about (a new peer learns the swarm in a second, not after a minute); after that at
+   * most one a minute (BEP 11).
+   */
   maybeSendPex(link: PeerLink, all: Iterable<PeerLink>, nowMs: number): void {
     const theirId = link.extensionId('ut_pex');
-    if (theirId === undefined || !this.usesPex || nowMs - link.lastPexAtMs < PEX_INTERVAL_MS) return;
-    link.lastPexAtMs = nowMs;
+    if (theirId === undefined || !this.usesPex) return;
+    const isFirst = !this.pexStarted.has(link);
+    if (!isFirst && nowMs - link.lastPexAtMs < PEX_INTERVAL_MS) return;
+    if (!isFirst) link.lastPexAtMs = nowMs;
     const current = new Map<string, PeerAddress>();
     for (const other of all) {
       if (other === link) continue;
@@ -98,6 +125,10 @@ export class TorrentExtensions {
         return { host: host!, port: Number(port) };
       });
     if (added.length === 0 && dropped.length === 0) return;
+    if (isFirst) {
+      this.pexStarted.add(link);
+      link.lastPexAtMs = nowMs;
+    }
     const isInitial = link.pexSent.size === 0;
     const payload = encodePexMessage({ added, dropped }, { isInitial });
     for (const a of added) link.pexSent.add(`${a.host}|${a.port}`);

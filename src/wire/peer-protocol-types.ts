@@ -58,8 +58,13 @@ export interface PeerProtocolOptions {
    * included) pass through `onMessage` untouched and the owner speaks BEP 10 itself.
    */
   readonly manageExtensions?: boolean;
-  /** Extra fields of our extended handshake (`v`, `p`, `metadata_size`, `yourip`…); `m` and `reqq` are ours. */
-  readonly extendedHandshake?: () => Omit<ExtendedHandshake, 'm' | 'reqq'>;
+  /**
+   * Extra fields of our extended handshake (`v`, `p`, `metadata_size`, `yourip`…); `reqq` is
+   * ours, and so is `m` unless given (a torrent without PEX leaves `ut_pex` out).
+   */
+  readonly extendedHandshake?: () => Omit<ExtendedHandshake, 'm' | 'reqq'> & {
+    readonly m?: ReadonlyMap<string, number>;
+  };
   /** Byte chunks to write, in order (a piece is `[header, block]` for writev). */
   readonly send: (chunks: readonly Uint8Array[]) => void;
   readonly handler: PeerProtocolHandler;

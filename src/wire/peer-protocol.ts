@@ -399,7 +399,7 @@ export class PeerProtocol {
     const extra = this.options.extendedHandshake?.() ?? {};
     const payload = encodeExtendedHandshake({
       ...extra,
-      m: LOCAL_EXTENSION_IDS,
+      m: extra.m ?? LOCAL_EXTENSION_IDS,
       reqq: this.settings.maxPeerRequests,
     });
     this.write(encodeMessage({ id: MsgId.Extended, extId: 0, payload }));

@@ -112,8 +112,17 @@ test('BEP 27: a magnet whose metadata turns out private drops LSD and the DHT', 
   assert.ok(!afterNames.includes('lsd') && !afterNames.includes('dht'), afterNames.join(','));
 });
 
-/** Connect to `s`'s torrent and send one ut_pex message naming 3 peers; how many did it learn? */
-async function pexLearned(s: Session, torrent: Uint8Array, dir: string): Promise<number> {
+/**
+ * Connect to `s`'s torrent and send one ut_pex message naming 3 peers; how many did it learn?
+ * `isAdvertised`: whether our extended handshake must list ut_pex (BEP 27, --no-pex: it must
+ * not). Unadvertised, the message goes to ut_pex's usual id anyway, which must still be ignored.
+ */
+async function pexLearned(
+  s: Session,
+  torrent: Uint8Array,
+  dir: string,
+  isAdvertised: boolean,
+): Promise<number> {
   const handle = await s.add(torrent, { dir });
   const peer = await HostilePeer.dial(s.port, {
     infoHash: wireInfoHash(parseMetainfo(torrent)),
@@ -128,8 +137,9 @@ async function pexLearned(s: Session, torrent: Uint8Array, dir: string): Promise
     // Our handshake names the id to use for ut_pex; wait for it.
     await peer.waitUntil(() => peer.messages(MsgId.Extended).some((m) => m.extId === 0), 5_000);
     const theirs = peer.messages(MsgId.Extended).find((m) => m.extId === 0)!;
-    const id = /6:ut_pexi(\d+)e/.exec(Buffer.from(theirs.payload).toString('latin1'))?.[1];
-    assert.ok(id, 'our extended handshake lists ut_pex');
+    const listed = /6:ut_pexi(\d+)e/.exec(Buffer.from(theirs.payload).toString('latin1'))?.[1];
+    assert.equal(listed !== undefined, isAdvertised, 'our extended handshake lists ut_pex when PEX is on');
+    const id = listed ?? '2';
     await sleep(100);
     // Counted once the connection (and its listen address) is known, so only PEX adds to it.
     const before = handle.status().knownPeers ?? 0;
@@ -147,9 +157,46 @@ test('BEP 11/27: PEX adds peers to a public torrent, never to a private one, and
   const s = await session({ lsd: false });
   const pub = seedFiles('pex-public.bin', 16 * 1024, 25);
   const priv = seedFiles('pex-private.bin', 16 * 1024, 26, { private: 1 });
-  assert.equal(await pexLearned(s, pub.torrent, pub.dir), 3, 'public: learned by PEX');
-  assert.equal(await pexLearned(s, priv.torrent, priv.dir), 0, 'private: PEX ignored');
+  assert.equal(await pexLearned(s, pub.torrent, pub.dir, true), 3, 'public: learned by PEX');
+  assert.equal(await pexLearned(s, priv.torrent, priv.dir, false), 0, 'private: PEX ignored');
   const off = await session({ lsd: false, pex: false });
   const pub2 = seedFiles('pex-off.bin', 16 * 1024, 27);
-  assert.equal(await pexLearned(off, pub2.torrent, pub2.dir), 0, 'pex: false: PEX ignored');
+  assert.equal(await pexLearned(off, pub2.torrent, pub2.dir, false), 0, 'pex: false: PEX ignored');
+});
+
+test('BEP 11: the first PEX message comes within seconds of the extended handshake, the next not within a minute', async () => {
+  const s = await session({ lsd: false });
+  const f = seedFiles('pex-first.bin', 16 * 1024, 28);
+  await s.add(f.torrent, { dir: f.dir });
+  const options = {
+    infoHash: wireInfoHash(f.metainfo),
+    features: { extensions: true, fast: false, dht: false, v2: false },
+  };
+  const hello = (listenPort: number) => ({
+    id: MsgId.Extended,
+    extId: 0,
+    payload: encodeExtendedHandshake({ m: new Map([['ut_pex', 7]]), listenPort }),
+  });
+  const a = await HostilePeer.dial(s.port, options);
+  const b = await HostilePeer.dial(s.port, options);
+  try {
+    a.send(hello(40_001));
+    b.send(hello(40_002));
+    const pexTo = (p: HostilePeer) => p.messages(MsgId.Extended).filter((m) => m.extId === 7);
+    const t0 = Date.now();
+    assert.ok(await a.waitUntil(() => pexTo(a).length > 0, 5_000), 'a PEX message within 5 s (not 60)');
+    console.log(`first PEX after ${Date.now() - t0} ms`);
+    // It names the other peer by its listen port (an incoming connection's port is ephemeral).
+    assert.ok(Buffer.from(pexTo(a)[0]!.payload).includes(Buffer.from([0x9c, 0x42])), 'names port 40002');
+    // A third peer arrives: a has news now, but its next message waits for the minute.
+    const c = await HostilePeer.dial(s.port, options);
+    c.send(hello(40_003));
+    await sleep(2_500);
+    assert.equal(pexTo(a).length, 1, 'no second PEX message within a minute');
+    assert.ok(pexTo(c).length === 1, 'the newcomer got its first message at once');
+    c.destroy();
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
 });
