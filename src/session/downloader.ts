@@ -10,6 +10,7 @@ import { parseHostPort } from '../util/ip.js';
 import type { TokenBucket } from '../util/token-bucket.js';
 import { pieceIndex } from '../wire/messages.js';
 import { type SessionWarning, warning } from './events.js';
+import type { PieceCheck } from './open-storage.js';
 import type { PeerLink } from './peer-link.js';
 import type { PieceAssembler } from './piece-assembler.js';
 import type { PeerEvent } from './torrent-types.js';
@@ -26,8 +27,8 @@ export interface DownloaderDeps {
   readonly peerBook: PeerBook;
   readonly assembler: PieceAssembler;
   readonly storage: PieceSink;
-  /** Checks a complete piece against the torrent's hashes (in a worker). */
-  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<boolean>;
+  /** Checks a complete piece against the torrent's hashes (in a worker, which may borrow `data`). */
+  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<PieceCheck>;
   /** The torrent's bucket first, then the session's: a request spends both. */
   readonly buckets: readonly TokenBucket[];
   readonly meter: RateMeter;
@@ -148,8 +149,8 @@ export class Downloader {
   private async completePiece(piece: number): Promise<void> {
     const { assembler } = this.deps;
     try {
-      const data = await assembler.pieceData(piece);
-      const ok = await this.deps.verifyPiece(piece, data);
+      const { ok, data } = await this.deps.verifyPiece(piece, await assembler.pieceData(piece));
+      assembler.restore(piece, data);
       if (!this.deps.isActive()) return;
       if (!ok) return this.onPieceFailed(piece, data); // releases the piece itself
       if (assembler.isBuffered(piece)) await this.deps.storage.writePiece(piece, data);

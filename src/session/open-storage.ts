@@ -14,10 +14,17 @@ import type { TorrentStorage } from './torrent.js';
 import type { TorrentOptions } from './torrent-types.js';
 
 /** What the session gets for a torrent: storage, the verified pieces, and the piece checker. */
+/** A piece check's verdict, and the piece's bytes to use from then on (see `HashPool.digestLent`). */
+export interface PieceCheck {
+  readonly ok: boolean;
+  /** `data` itself, or the same memory back from a hash worker (`data` is then detached). */
+  readonly data: Uint8Array;
+}
+
 export interface OpenedStorage {
   readonly storage: TorrentStorage;
   readonly have: Bitfield;
-  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<boolean>;
+  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<PieceCheck>;
 }
 
 const codec: ResumeCodec = { encode: (v) => encode(v as never), decode };
@@ -48,9 +55,17 @@ export async function openTorrentStorage(
   const store = await factory.open(metainfo, request);
   const checkV2 = v2PieceChecker(metainfo);
   const verifyPiece = pieceHashes
-    ? async (piece: number, data: Uint8Array) =>
-        bytesEqual(await hashPool.digest('sha1', data), pieceHashes.subarray(piece * 20, piece * 20 + 20))
-    : checkV2;
+    ? async (piece: number, data: Uint8Array): Promise<PieceCheck> => {
+        const expected = pieceHashes.subarray(piece * 20, piece * 20 + 20);
+        if (!hashPool.digestLent)
+          return { ok: bytesEqual(await hashPool.digest('sha1', data), expected), data };
+        const lent = await hashPool.digestLent('sha1', data);
+        return { ok: bytesEqual(lent.digest, expected), data: lent.data };
+      }
+    : async (piece: number, data: Uint8Array): Promise<PieceCheck> => ({
+        ok: await checkV2(piece, data),
+        data,
+      });
   const progress = (done: number, total: number) => onCheckProgress(total === 0 ? 1 : done / total);
   const verifyStored = async (pieces?: readonly number[]): Promise<Bitfield> => {
     if (pieceHashes)

@@ -47,3 +47,23 @@ test('buffers are reused after release and memory stays within the budget', asyn
   assert.equal(await a.pieceData(1), first, 'the released buffer was reused');
   assert.ok(a.memoryBytes <= 2 * pieceLength);
 });
+
+test('a buffer lent to a hash worker is restored for reuse; a lost one still frees its budget', async () => {
+  const pieceLength = 16384;
+  const a = new PieceAssembler(slowStore(pieceLength), () => pieceLength, 2 * pieceLength);
+  await a.addBlock(0, 0, new Uint8Array(pieceLength).fill(1));
+  const lent = await a.pieceData(0);
+  const back = structuredClone(lent, { transfer: [lent.buffer as ArrayBuffer] }); // as postMessage does
+  assert.equal(lent.byteLength, 0);
+  a.restore(0, back);
+  assert.equal(await a.pieceData(0), back);
+  a.release(0);
+  await a.addBlock(1, 0, new Uint8Array(pieceLength).fill(2));
+  assert.equal(await a.pieceData(1), back, 'the restored buffer was reused');
+  // Piece 1's buffer is lost (a worker died holding it): release still returns its budget.
+  structuredClone(await a.pieceData(1), { transfer: [(await a.pieceData(1)).buffer as ArrayBuffer] });
+  a.release(1);
+  assert.equal(a.memoryBytes, 0);
+  await a.addBlock(2, 0, new Uint8Array(pieceLength).fill(3));
+  assert.equal((await a.pieceData(2))[0], 3, 'a fresh buffer, not the detached one');
+});

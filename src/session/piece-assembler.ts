@@ -15,8 +15,10 @@ export interface BlockStore {
 export class PieceAssembler {
   private readonly buffers = new Map<number, Uint8Array>();
   /**
-   * Released buffers for reuse, by length. Shared memory, so the hash workers read a piece
-   * without a copy, and reuse spares the allocator and the page faults of fresh memory.
+   * Released buffers for reuse, by length: reuse spares the allocator and the page faults of
+   * fresh memory. Plain (not shared) memory: a hash worker borrows a whole piece buffer by
+   * transfer and gives it back ({@link restore}); copies into shared memory are V8's slow
+   * element-wise kind, and posting shared memory costs more than a transfer.
    */
   private readonly free = new Map<number, Uint8Array[]>();
   private readonly spilled = new Set<number>();
@@ -41,7 +43,7 @@ export class PieceAssembler {
     if (!buf && !this.spilled.has(piece)) {
       const length = this.pieceLength(piece);
       if (this.bufferedBytes + length <= this.budgetBytes || this.buffers.size === 0) {
-        buf = this.free.get(length)?.pop() ?? new Uint8Array(new SharedArrayBuffer(length));
+        buf = this.free.get(length)?.pop() ?? new Uint8Array(length);
         this.buffers.set(piece, buf);
         this.bufferedBytes += length;
       } else {
@@ -82,12 +84,22 @@ export class PieceAssembler {
     return this.store.readPiece(piece);
   }
 
+  /**
+   * The piece's memory is back from a hash worker as `data` (the buffer given out by
+   * {@link pieceData} was detached meanwhile): keep it for the write and for reuse.
+   */
+  restore(piece: number, data: Uint8Array): void {
+    if (this.buffers.has(piece)) this.buffers.set(piece, data);
+  }
+
   /** Forget a piece (written, failed, or the torrent stopped). */
   release(piece: number): void {
     const buf = this.buffers.get(piece);
     if (buf) {
-      this.bufferedBytes -= buf.length;
+      // By the piece's length: a buffer still lent to a worker (its failure) reads as empty.
+      this.bufferedBytes -= this.pieceLength(piece);
       this.buffers.delete(piece);
+      if (buf.length === 0) return;
       const list = this.free.get(buf.length) ?? [];
       // Keep at most what the budget could hold at once; the rest is garbage.
       if ((list.length + this.buffers.size) * buf.length < this.budgetBytes) list.push(buf);

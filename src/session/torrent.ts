@@ -22,6 +22,7 @@ import {
   fileStatuses,
   userFileIndices,
 } from './file-priorities.js';
+import type { PieceCheck } from './open-storage.js';
 import type { PeerChannel } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { type BlockStore, PieceAssembler } from './piece-assembler.js';
@@ -68,7 +69,7 @@ export interface TorrentDeps {
   readonly random: Random;
   readonly storage: TorrentStorage;
   /** Checks a complete piece against the torrent's hashes (in a worker). */
-  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<boolean>;
+  readonly verifyPiece: (piece: number, data: Uint8Array) => Promise<PieceCheck>;
   /** The torrent's peers, shared with the magnet phase and every peer source. */
   readonly peerBook: PeerBook;
   readonly globalDownload: TokenBucket;

@@ -78,6 +78,20 @@ describe('hash pool', () => {
     assert.equal(data.byteLength, 0, 'the buffer was transferred, not copied');
   });
 
+  test('digestLent moves a whole buffer to the worker and back: same memory, same bytes', async () => {
+    const data = c.slice();
+    const expected = sha('sha1', data);
+    const lent = await pool.digestLent!('sha1', data);
+    assert.deepEqual(lent.digest, expected);
+    assert.equal(data.byteLength, 0, 'detached while lent');
+    assert.ok(Buffer.from(lent.data).equals(Buffer.from(c)), 'the bytes came back');
+    // A view (not the whole buffer) is hashed without lending and returned as it went.
+    const view = c.subarray(1, 900_001);
+    const v = await pool.digestLent!('sha256', view);
+    assert.equal(v.data, view);
+    assert.deepEqual(v.digest, sha('sha256', view));
+  });
+
   test('digest reads a SharedArrayBuffer without detaching it', async () => {
     const shared = new Uint8Array(new SharedArrayBuffer(c.length));
     shared.set(c);

@@ -69,6 +69,13 @@ export interface HashPool {
     data: Uint8Array,
     options?: { readonly transfer?: boolean },
   ): Promise<Uint8Array>;
+  /**
+   * Digest of `data`, lending its memory to a worker: when `data` covers a whole (not shared)
+   * `ArrayBuffer`, the buffer moves to the worker and back without a copy, and `data` is
+   * detached meanwhile: use the returned `data` (the same memory) afterwards. Otherwise as
+   * `digest`, and `data` comes back as it went. Optional: a pool without threads need not lend.
+   */
+  digestLent?(algorithm: HashAlgorithm, data: Uint8Array): Promise<LentDigest>;
   /** One digest per piece, in order; fails if any data is missing. */
   hashPieces(job: HashPiecesJob): Promise<Uint8Array[]>;
   /** Digests as they complete, in piece order, with bounded work in flight. */
@@ -78,6 +85,14 @@ export interface HashPool {
   /** Terminates the workers; pending work fails with `STORAGE_CLOSED`. */
   close(): Promise<void>;
 }
+
+export interface LentDigest {
+  readonly digest: Uint8Array;
+  readonly data: Uint8Array;
+}
+
+/** A digest answer that also carries the lent buffer back (see `digestLent`). */
+export type LentResponse = Extract<WorkerResponse, { ok: true }> & { readonly returned?: Uint8Array };
 
 export interface HashPoolOptions {
   /** Worker threads; default `min(2, availableParallelism())`. */
@@ -132,6 +147,18 @@ class WorkerHashPool implements HashPool {
         : ([] as ArrayBuffer[]);
     const res = await this.submit({ id: this.nextId++, kind: 'digest', algorithm, data }, transfer);
     return res.digests;
+  }
+
+  async digestLent(algorithm: HashAlgorithm, data: Uint8Array): Promise<LentDigest> {
+    const isWhole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (data.byteLength <= INLINE_DIGEST_BYTES || !isWhole || !(data.buffer instanceof ArrayBuffer)) {
+      return { digest: await this.digest(algorithm, data), data };
+    }
+    const res: LentResponse = await this.submit({ id: this.nextId++, kind: 'digest', algorithm, data }, [
+      data.buffer,
+    ]);
+    if (!res.returned) throw new StorageError('STORAGE_HASH_WORKER_FAILED', 'lent buffer not returned');
+    return { digest: res.digests, data: res.returned };
   }
 
   async hashPieces(job: HashPiecesJob): Promise<Uint8Array[]> {

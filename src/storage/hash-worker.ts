@@ -7,6 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import type { LentResponse } from './hash-pool.js';
 import {
   DIGEST_BYTES,
   type FileRange,
@@ -186,7 +187,16 @@ function handle(req: WorkerRequest): WorkerResponse {
   try {
     if (req.kind === 'digest') {
       const digest = createHash(req.algorithm).update(req.data).digest();
-      return { id: req.id, ok: true, digests: new Uint8Array(digest), missing: null };
+      // A buffer moved here (not shared memory) goes back to its owner (HashPool.digestLent).
+      const returned = req.data.buffer instanceof ArrayBuffer ? req.data : undefined;
+      const res: LentResponse = {
+        id: req.id,
+        ok: true,
+        digests: new Uint8Array(digest),
+        missing: null,
+        ...(returned ? { returned } : {}),
+      };
+      return res;
     }
     return hashRanges(req);
   } catch (err) {
@@ -209,5 +219,7 @@ function handle(req: WorkerRequest): WorkerResponse {
 parentPort?.on('message', (req: WorkerRequest) => {
   const res = handle(req);
   const transfer = res.ok && res.digests.byteLength > 64 ? [res.digests.buffer as ArrayBuffer] : [];
+  const returned = (res as LentResponse).returned;
+  if (returned) transfer.push(returned.buffer as ArrayBuffer);
   parentPort!.postMessage(res, transfer);
 });
