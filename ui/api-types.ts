@@ -1,68 +1,19 @@
 /**
- * The daemon's JSON as the page reads it (src/daemon/daemon.ts `TorrentView`, routes-api.ts).
- * Written out here rather than imported, so the browser build never pulls server code in.
+ * The daemon's JSON as the page reads it. The torrent, file and peer shapes are the daemon's own
+ * (src/daemon/view-types.ts, src/session/status-types.ts: leaves with no server code), imported
+ * type-only, so esbuild drops them and the browser bundle never pulls server code in. The rest
+ * is written out here: the page reads only these fields of those answers.
  */
-export type TorrentState =
-  | 'metadata'
-  | 'checking'
-  | 'downloading'
-  | 'seeding'
-  | 'paused'
-  | 'error'
-  | 'stopped';
+import type { TorrentView } from '../src/daemon/view-types.js';
+
+export type { FileView, TorrentView } from '../src/daemon/view-types.js';
+export type { PeerInfo } from '../src/session/status-types.js';
+/** The engine's states and `queued` (waiting for a slot in the daemon's queue). */
+export type TorrentState = TorrentView['state'];
 
 export interface ApiErrorBody {
   readonly code: string;
   readonly message: string;
-}
-
-export interface TorrentView {
-  readonly infoHash: string;
-  readonly id: number;
-  readonly name: string;
-  readonly state: TorrentState;
-  readonly progress: number;
-  readonly wantedBytes: number;
-  readonly verifiedBytes: number;
-  readonly downloadedBytes: number;
-  readonly uploadedBytes: number;
-  readonly downloadRate: number;
-  readonly uploadRate: number;
-  readonly peers: number;
-  readonly seeds: number;
-  readonly etaSeconds: number | null;
-  readonly error: string | null;
-  readonly knownPeers?: number;
-  readonly sources?: readonly string[];
-  readonly downloadDir: string;
-  readonly addedAtMs: number;
-  readonly labels: readonly string[];
-  readonly limits: { readonly downloadBps: number | null; readonly uploadBps: number | null };
-  readonly seedGoals: { readonly ratio: number | null; readonly seedSeconds: number | null };
-  readonly magnet: string | null;
-  readonly totalBytes: number | null;
-  readonly fileCount: number | null;
-}
-
-export interface FileView {
-  readonly index: number;
-  readonly path: string;
-  readonly lengthBytes: number;
-  readonly priority: number;
-  readonly verifiedBytes?: number;
-}
-
-export interface PeerInfo {
-  readonly address: string;
-  readonly client: string;
-  readonly isIncoming: boolean;
-  readonly progress: number;
-  readonly downloadRate: number;
-  readonly uploadRate: number;
-  readonly amChoking: boolean;
-  readonly amInterested: boolean;
-  readonly peerChoking: boolean;
-  readonly peerInterested: boolean;
 }
 
 export interface PeerSourceStatus {

@@ -37,6 +37,7 @@ export const STATE_LABEL: Readonly<Record<string, string>> = {
   paused: 'Paused',
   error: 'Error',
   stopped: 'Stopped',
+  queued: 'Queued',
 };
 
 export const PRIORITY_LABEL: Readonly<Record<number, string>> = {

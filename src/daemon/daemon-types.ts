@@ -2,12 +2,12 @@
  * The shapes the daemon's core (daemon.ts) takes and gives: its options, add requests, the
  * torrent and file views the HTTP API, the Transmission RPC and the CLI show, and its events.
  */
-import type { FileRisk } from '../metainfo/file-risk.js';
 import type { DestinationPolicy } from '../net/outbound-guard.js';
 import type { SessionOptions } from '../session/session.js';
-import type { TorrentState, TorrentStatus } from '../session/torrent-types.js';
 import type { Scheduler } from '../util/clock.js';
-import type { SeedGoals, TorrentLimitsRecord } from './store.js';
+import type { TorrentView } from './view-types.js';
+
+export type { FileView, TorrentView } from './view-types.js';
 
 export type DaemonLogLevel = 'info' | 'warn';
 
@@ -38,33 +38,6 @@ export interface AddRequest {
   readonly labels?: readonly string[];
   /** File indices to download (others priority 0); all when omitted. */
   readonly files?: readonly number[];
-}
-
-export interface FileView {
-  readonly index: number;
-  readonly path: string;
-  readonly lengthBytes: number;
-  readonly priority: number;
-}
-
-/** One torrent as the API shows it: the engine's status plus the daemon's record. */
-export interface TorrentView extends Omit<TorrentStatus, 'state'> {
-  /** The engine's state, or `queued`: waiting for a free slot in the download or seed queue. */
-  readonly state: TorrentState | 'queued';
-  readonly id: number;
-  /** Place in the queue among torrents the user wants running (0 first); null when paused. */
-  readonly queuePosition: number | null;
-  readonly seededSeconds: number;
-  /** Files that look disguised (double extension, bidi characters, content not matching the name). */
-  readonly warnings: readonly FileRisk[];
-  readonly downloadDir: string;
-  readonly addedAtMs: number;
-  readonly labels: readonly string[];
-  readonly limits: TorrentLimitsRecord;
-  readonly seedGoals: SeedGoals;
-  readonly magnet: string | null;
-  readonly totalBytes: number | null;
-  readonly fileCount: number | null;
 }
 
 export interface DaemonEvents {

@@ -14,7 +14,7 @@
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type HandoffCode, parseCode } from '../handoff/index.js';
 import { scanSensitive } from '../storage/sensitive-scan.js';
 import { systemScheduler } from '../util/clock.js';
@@ -60,6 +60,9 @@ function replyError(reply: FastifyReply, err: unknown) {
   }
   throw err;
 }
+
+const noJob = (reply: FastifyReply, kind: string) =>
+  sendError(reply, 404, 'HANDOFF_NO_JOB', `no such ${kind} (it may have ended long ago)`);
 
 function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -112,27 +115,6 @@ export function registerHandoffRoutes(
     sends: jobs.listSends(),
   }));
 
-  app.get(
-    '/api/send/:id',
-    { schema: { tags, summary: 'state of a send', params: JobParams } },
-    async (request, reply) => {
-      const job = jobs.sendJob((request.params as JobParams).id);
-      if (!job) return sendError(reply, 404, 'HANDOFF_NO_JOB', 'no such send (it may have ended long ago)');
-      return job.status();
-    },
-  );
-
-  app.delete(
-    '/api/send/:id',
-    { schema: { tags, summary: 'stop a send', params: JobParams } },
-    async (request, reply) => {
-      const job = jobs.sendJob((request.params as JobParams).id);
-      if (!job) return sendError(reply, 404, 'HANDOFF_NO_JOB', 'no such send');
-      await job.cancel();
-      return job.status();
-    },
-  );
-
   app.post(
     '/api/receive',
     {
@@ -160,16 +142,6 @@ export function registerHandoffRoutes(
     receives: jobs.listReceives(),
   }));
 
-  app.get(
-    '/api/receive/:id',
-    { schema: { tags, summary: 'state of a receive', params: JobParams } },
-    async (request, reply) => {
-      const job = jobs.receiveJob((request.params as JobParams).id);
-      if (!job) return sendError(reply, 404, 'HANDOFF_NO_JOB', 'no such receive');
-      return job.status();
-    },
-  );
-
   for (const [action, isAccepted] of [
     ['accept', true],
     ['decline', false],
@@ -179,7 +151,7 @@ export function registerHandoffRoutes(
       { schema: { tags, summary: `${action} the offer`, params: JobParams } },
       async (request, reply) => {
         const job = jobs.receiveJob((request.params as JobParams).id);
-        if (!job) return sendError(reply, 404, 'HANDOFF_NO_JOB', 'no such receive');
+        if (!job) return noJob(reply, 'receive');
         if (!job.decide(isAccepted))
           return sendError(
             reply,
@@ -191,14 +163,30 @@ export function registerHandoffRoutes(
       },
     );
 
-  app.delete(
-    '/api/receive/:id',
-    { schema: { tags, summary: 'stop a receive (what arrived is kept to continue)', params: JobParams } },
-    async (request, reply) => {
-      const job = jobs.receiveJob((request.params as JobParams).id);
-      if (!job) return sendError(reply, 404, 'HANDOFF_NO_JOB', 'no such receive');
-      await job.cancel();
-      return job.status();
-    },
-  );
+  // The state of one job, and stopping it (a receive keeps what arrived, to continue later).
+  for (const kind of ['send', 'receive'] as const) {
+    const find = (request: FastifyRequest) => {
+      const { id } = request.params as JobParams;
+      return kind === 'send' ? jobs.sendJob(id) : jobs.receiveJob(id);
+    };
+    const params = JobParams;
+    app.get(
+      `/api/${kind}/:id`,
+      { schema: { tags, summary: `state of a ${kind}`, params } },
+      async (request, reply) => {
+        const job = find(request);
+        return job ? job.status() : noJob(reply, kind);
+      },
+    );
+    app.delete(
+      `/api/${kind}/:id`,
+      { schema: { tags, summary: `stop a ${kind}`, params } },
+      async (request, reply) => {
+        const job = find(request);
+        if (!job) return noJob(reply, kind);
+        await job.cancel();
+        return job.status();
+      },
+    );
+  }
 }

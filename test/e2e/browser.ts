@@ -50,8 +50,11 @@ export async function signedInPage(
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
-    // A video element drops its range request when it has enough; that is not a fault.
-    if (!r.url().includes('/files/')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    // A video element drops its range request when it has enough, and a reload or navigation
+    // ends the event stream: neither is a fault.
+    const isAborted = r.failure()?.errorText === 'net::ERR_ABORTED';
+    if (!r.url().includes('/files/') && !(isAborted && r.url().endsWith('/api/events')))
+      problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.setDefaultTimeout(20_000);
   await page.goto(d.http.loginUrl());

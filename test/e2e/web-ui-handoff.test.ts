@@ -54,6 +54,35 @@ describe('web UI: send & receive, uploads, settings (chromium)', {
     tmp.cleanup();
   });
 
+  it('the routes refuse paths outside the download folder (symlinks too), bad codes and answers without an offer', async () => {
+    const { symlinkSync } = await import('node:fs');
+    mkdirSync(join(downloads, 'box'), { recursive: true });
+    writeFileSync(join(tmp.path, 'private.txt'), 'outside');
+    symlinkSync(join(tmp.path, 'private.txt'), join(downloads, 'box', 'link.txt'));
+    const post = (path: string, body: unknown) =>
+      d.fetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = async (res: Response, status: number, code: string) => {
+      assert.equal(res.status, status);
+      assert.equal(((await res.json()) as { code: string }).code, code);
+    };
+    await refused(await post('/api/send', { paths: ['box/link.txt'] }), 400, 'DAEMON_PATH_OUTSIDE');
+    await refused(await post('/api/send', { paths: ['../private.txt'] }), 400, 'DAEMON_PATH_OUTSIDE');
+    await refused(
+      await post('/api/send', { paths: [join(tmp.path, 'private.txt')] }),
+      400,
+      'DAEMON_PATH_OUTSIDE',
+    );
+    await refused(await post('/api/send', { paths: ['box', 'box'] }), 400, 'SEND_ONE_PATH');
+    await refused(await post('/api/send', { paths: [] }), 400, 'BAD_REQUEST');
+    await refused(await post('/api/receive', { code: '7-guitar-notaword' }), 400, 'HANDOFF_BAD_CODE');
+    await refused(await post('/api/receive/0123456789abcdef/accept', {}), 404, 'HANDOFF_NO_JOB');
+    await refused(await d.fetch('/api/send/0123456789abcdef'), 404, 'HANDOFF_NO_JOB');
+  });
+
   it('sends a folder from the page (private file confirmed) and the real CLI receives it byte-identical', async () => {
     const folder = join(downloads, 'trip');
     mkdirSync(join(folder, 'day 1'), { recursive: true });

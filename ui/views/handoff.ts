@@ -18,7 +18,7 @@ import { html } from '../html.js';
 import { QrCode } from '../qr.js';
 import { notify } from '../toast.js';
 import { Browser } from './browser.js';
-import { Findings } from './share.js';
+import { Findings, PrivateWarning } from './private-warning.js';
 
 const POLL_MS = 700;
 const SEND_RUNNING = new Set(['waiting', 'connected', 'sending']);
@@ -107,7 +107,6 @@ function SendSection() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<{ path: string; findings: readonly SendFinding[] } | null>(null);
-  const [isConfirmed, setConfirmed] = useState(false);
   useEffect(() => {
     api.get<{ sends: SendStatus[] }>('/api/send').then(
       (r) => setSends(r.sends.filter((s) => SEND_RUNNING.has(s.state)).reverse()),
@@ -121,7 +120,6 @@ function SendSection() {
       const s = await api.post<SendStatus>('/api/send', { paths: [path], includeSensitive });
       setSends((list) => [s, ...list]);
       setPending(null);
-      setConfirmed(false);
     } catch (err) {
       const body = err instanceof ApiError ? (err.body as { findings?: SendFinding[] } | null) : null;
       if (err instanceof ApiError && err.code === 'SEND_SENSITIVE' && body?.findings)
@@ -138,16 +136,15 @@ function SendSection() {
     ${error ? html`<p class="error" role="alert" id="send-error-start">${error}</p>` : null}
     ${
       pending
-        ? html`<div class="caution" role="alert" id="send-findings">
-            <h2>This looks private</h2>
-            <p>These look like keys, credentials or other private data. The receiver would get them.</p>
-            <${Findings} findings=${pending.findings} />
-            <label class="check"><input type="checkbox" checked=${isConfirmed} onChange=${(e: Event) => setConfirmed((e.target as HTMLInputElement).checked)} /> I know what these are and want to send them anyway</label>
-            <div class="actions">
-              <button type="button" class="btn danger" disabled=${!isConfirmed || busy} onClick=${() => send(pending.path, true)}>Send anyway</button>
-              <button type="button" class="btn" onClick=${() => setPending(null)}>Cancel</button>
-            </div>
-          </div>`
+        ? html`<${PrivateWarning}
+            id="send-findings"
+            findings=${pending.findings}
+            who="The receiver"
+            verb="send"
+            busy=${busy}
+            onConfirm=${() => send(pending.path, true)}
+            onCancel=${() => setPending(null)}
+          />`
         : null
     }
     ${sends.map((s) => html`<${SendCard} key=${s.id} first=${s} />`)}

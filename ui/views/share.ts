@@ -11,14 +11,7 @@ import { QrCode } from '../qr.js';
 import { upsertTorrent } from '../store.js';
 import { notify } from '../toast.js';
 import { Browser } from './browser.js';
-
-export function Findings({ findings }: { findings: readonly ShareFinding[] }) {
-  return html`<ul class="findings" id="findings">
-    ${findings.map(
-      (f) => html`<li><code>${f.path}</code> <span class="muted">${f.reason ?? f.kind ?? ''}</span></li>`,
-    )}
-  </ul>`;
-}
+import { Findings, PrivateWarning } from './private-warning.js';
 
 function Result({ result }: { result: ShareResult }) {
   const copy = async () => {
@@ -58,7 +51,6 @@ export function ShareView() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [findings, setFindings] = useState<readonly ShareFinding[] | null>(null);
-  const [isConfirmed, setConfirmed] = useState(false);
   const [result, setResult] = useState<ShareResult | null>(null);
 
   const share = async (target: string, includeSensitive: boolean) => {
@@ -70,7 +62,6 @@ export function ShareView() {
       upsertTorrent(r.torrent);
       setResult(r);
       setFindings(null);
-      setConfirmed(false);
       notify(`Sharing ${r.name}`);
     } catch (err) {
       const body = err instanceof ApiError ? (err.body as { findings?: ShareFinding[] } | null) : null;
@@ -84,7 +75,6 @@ export function ShareView() {
   const pick = (p: string) => {
     setPath(p);
     setFindings(null);
-    setConfirmed(false);
     void share(p, false);
   };
 
@@ -111,16 +101,15 @@ export function ShareView() {
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     ${
       findings
-        ? html`<div class="caution" role="alert" id="share-findings">
-            <h2>This looks private</h2>
-            <p>These files look like keys, credentials or other private data. Anyone with the link could download them.</p>
-            <${Findings} findings=${findings} />
-            <label class="check"><input type="checkbox" checked=${isConfirmed} onChange=${(e: Event) => setConfirmed((e.target as HTMLInputElement).checked)} /> I know what these are and want to share them anyway</label>
-            <div class="actions">
-              <button type="button" class="btn danger" disabled=${!isConfirmed || busy} onClick=${() => share(path, true)}>Share anyway</button>
-              <button type="button" class="btn" onClick=${() => setFindings(null)}>Cancel</button>
-            </div>
-          </div>`
+        ? html`<${PrivateWarning}
+            id="share-findings"
+            findings=${findings}
+            who="Anyone with the link"
+            verb="share"
+            busy=${busy}
+            onConfirm=${() => share(path, true)}
+            onCancel=${() => setFindings(null)}
+          />`
         : null
     }
     ${result ? html`<${Result} result=${result} />` : null}
