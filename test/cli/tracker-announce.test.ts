@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { magnetFromMetainfo, parseMetainfo } from '../../src/metainfo/index.js';
 import { Session } from '../../src/session/session.js';
 import { CLI_PATH, runCli } from '../helpers/cli.js';
 import { startProcess } from '../helpers/process.js';
@@ -148,8 +149,25 @@ test('get --seed announces completed as soon as the download is done', async () 
   assert.ok(!existsSync(join(dir, '.peerdrop')) && !existsSync(join(tmp.path, '.peerdrop')));
 });
 
+test('a magnet without tr= finds the seeder through get --tracker; a bad --tracker is refused', async () => {
+  const magnet = magnetFromMetainfo(parseMetainfo(readFileSync(torrentPath))).replace(/&tr=[^&]*/g, '');
+  assert.doesNotMatch(magnet, /tr=/);
+  const announce = statsUrl.replace(/stats$/, 'announce');
+  const [good, bad] = await Promise.all([
+    runCli(['get', magnet, '--dir', join(tmp.path, 'magnet'), ...onlyTracker, '--tracker', announce], {
+      timeoutMs: 30_000,
+    }),
+    runCli(['get', magnet, '--tracker', 'notaurl']),
+  ]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stderr, /peer sources: tracker\n/);
+  assert.deepEqual(readFileSync(join(tmp.path, 'magnet', 'report.bin')), Buffer.from(data));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^peerdrop: --tracker: "notaurl" is not a tracker URL/);
+});
+
 test('no .peerdrop state in download or seeded folders; create leaves an old one out', async () => {
-  for (const dir of [tmp.path, seedDir, join(tmp.path, 'plain'), join(tmp.path, 'seeding')])
+  for (const dir of [tmp.path, seedDir, ...['plain', 'seeding', 'magnet'].map((d) => join(tmp.path, d))])
     assert.ok(!existsSync(join(dir, '.peerdrop')), `${dir}/.peerdrop`);
   // A folder that an older peerdrop wrote its state into.
   const folder = join(tmp.path, 'album');

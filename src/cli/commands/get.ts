@@ -7,7 +7,13 @@ import { Session } from '../../session/session.js';
 import type { TorrentHandle } from '../../session/torrent-handle.js';
 import { addDhtOptions, dhtSessionOptions } from '../dht-options.js';
 import { notATorrentError } from '../errors.js';
-import { checkDownloadDir, checkFileSelection, parsePeerOption, parsePortOption } from '../options.js';
+import {
+  checkDownloadDir,
+  checkFileSelection,
+  parsePeerOption,
+  parsePortOption,
+  parseTrackerUrl,
+} from '../options.js';
 import { parseSize, usageError } from '../output.js';
 import { resolveSource } from '../source.js';
 import { followTransfer, parseFileSelection } from '../transfer.js';
@@ -22,6 +28,7 @@ interface GetOptions {
   downloadLimit?: string;
   uploadLimit?: string;
   peer?: string[];
+  tracker?: string[];
   json?: boolean;
   index?: string;
   encryption?: string;
@@ -46,6 +53,7 @@ export function register(program: Command): void {
     .option('--download-limit <rate>', 'max download rate, e.g. 2M (bytes/s)')
     .option('--upload-limit <rate>', 'max upload rate, e.g. 512K (bytes/s)')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect, [])
+    .option(...TRACKER_OPTION)
     .option('--index <url>', 'index to look an info-hash up on (or PEERDROP_INDEX)')
     .option(...ENCRYPTION_OPTION);
   addDhtOptions(command)
@@ -68,9 +76,10 @@ export async function runTransfer(
 ): Promise<number> {
   const port = opts.port === undefined ? 0 : parsePortOption(opts.port, '--port', { allowZero: true });
   const peers = (opts.peer ?? []).map((p) => parsePeerOption(p));
+  const trackers = (opts.tracker ?? []).map((t) => parseTrackerUrl(t));
   const files = opts.files === undefined ? undefined : parseFileSelection(opts.files);
   if (!mode.isSeedOnly) await checkDownloadDir(resolve(opts.dir));
-  const input = await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX);
+  const input = withTrackers(await loadInput(source, opts.index ?? process.env.PEERDROP_INDEX), trackers);
   if (files && typeof input !== 'string') checkFileSelection(files, input);
   const encryption = parseEncryption(opts.encryption);
   const dht = await dhtSessionOptions(opts);
@@ -121,6 +130,22 @@ async function loadInput(source: string, indexUrl: string | undefined): Promise<
   } catch (err) {
     throw notATorrentError(source, err);
   }
+}
+
+/** `--tracker` for `get` and `seed`: announce to these too (a magnet without `tr=`, a LAN tracker). */
+export const TRACKER_OPTION = [
+  '--tracker <url>',
+  'also announce to this tracker (repeatable)',
+  collect,
+  [] as string[],
+] as const;
+
+/** The torrent or magnet with `trackers` added as extra tiers (the info-hash is unchanged). */
+function withTrackers(input: Metainfo | string, trackers: readonly string[]): Metainfo | string {
+  if (trackers.length === 0) return input;
+  if (typeof input === 'string')
+    return `${input}${trackers.map((t) => `&tr=${encodeURIComponent(t)}`).join('')}`;
+  return { ...input, announceTiers: [...input.announceTiers, ...trackers.map((t) => [t])] };
 }
 
 function fileSelectionRefused(handle: TorrentHandle, files: readonly number[]): Promise<never> {

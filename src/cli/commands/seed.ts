@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { addDhtOptions } from '../dht-options.js';
-import { ENCRYPTION_OPTION, runTransfer } from './get.js';
+import { ENCRYPTION_OPTION, runTransfer, TRACKER_OPTION } from './get.js';
 
 export function register(program: Command): void {
   const command = program
@@ -19,6 +19,7 @@ export function register(program: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
+    .option(...TRACKER_OPTION)
     .option('--download-missing', 'download missing or damaged pieces from peers instead of only naming them')
     .option(...ENCRYPTION_OPTION);
   addDhtOptions(command)
