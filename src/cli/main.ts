@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../util/errors.js';
 import { sanitizeForTerminal } from '../util/terminal-text.js';
-import { registerCommands } from './commands/index.js';
+import { commands, registerCommands } from './commands/index.js';
 import { describeError } from './errors.js';
 import { CliError, handleClosedStdout } from './output.js';
 
@@ -17,6 +17,15 @@ export async function main(rawArgv: readonly string[]): Promise<number> {
   const isDaemon = first === undefined || (first.startsWith('-') && !rawArgv.some((a) => INFO_FLAGS.has(a)));
   const argv = isDaemon ? ['daemon', ...rawArgv] : rawArgv;
   handleClosedStdout();
+  // `peerdrop help nope`: commander would print the whole help as an error; say it in one line.
+  if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-')) {
+    if (!commands.some((c) => c.name === argv[1])) {
+      process.stderr.write(
+        `peerdrop: unknown command '${sanitizeForTerminal(argv[1], { maxChars: 40 })}' (see peerdrop --help)\n`,
+      );
+      return 2;
+    }
+  }
   const program = new Command()
     .name('peerdrop')
     .description('Peer-to-peer file sharing over the BitTorrent protocol.')

@@ -61,6 +61,7 @@ describe("commander's own errors look like peerdrop's", () => {
   const cases: [string[], RegExp][] = [
     [['get', '--bogus', 'x'], /^peerdrop: unknown option '--bogus' \(see peerdrop get --help\)$/],
     [['frobnicate'], /^peerdrop: unknown command 'frobnicate' \(see peerdrop --help\)$/],
+    [['help', 'nope'], /^peerdrop: unknown command 'nope' \(see peerdrop --help\)$/],
     [['get'], /^peerdrop: missing required argument 'source' \(see peerdrop get --help\)$/],
     [['get', 'a', 'b'], /^peerdrop: too many arguments for 'get'.* \(see peerdrop get --help\)$/],
     [['seed', 'x.torrent'], /required option '-d, --dir <dir>' not specified \(see peerdrop seed --help\)$/],
