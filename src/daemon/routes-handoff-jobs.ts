@@ -114,15 +114,9 @@ class SendJob {
     readonly findings: readonly SensitiveFinding[],
   ) {
     sender.on('receiver', () => {
-      this.peers++;
       if (this.state === 'waiting') this.state = 'connected';
     });
     sender.on('failedAttempt', () => this.failedAttempts++);
-    sender.on('progress', (s) => {
-      this.last = s;
-      this.peers = s.peers;
-      if (this.state === 'connected' && s.uploadedBytes > 0) this.state = 'sending';
-    });
     sender.done.then(
       () => this.finish('done', null),
       (err) => this.finish(this.state === 'cancelled' ? 'cancelled' : 'failed', err),
@@ -135,6 +129,7 @@ class SendJob {
 
   private finish(state: SendState, err: unknown): void {
     if (!this.isRunning) return;
+    this.last = this.sender.handle.status();
     this.state = state;
     this.error = err === null ? null : errorView(err);
     // The sender's side of a wrong code: someone guessed, so this code is spent.
@@ -156,6 +151,12 @@ class SendJob {
 
   status(): SendStatus {
     const { offer } = this.sender;
+    // A seed's handle reports no progress events: read its counters while it runs.
+    if (this.isRunning) {
+      this.last = this.sender.handle.status();
+      this.peers = this.last.peers;
+      if (this.state === 'connected' && this.last.uploadedBytes > 0) this.state = 'sending';
+    }
     return {
       id: this.id,
       code: this.sender.code.text,

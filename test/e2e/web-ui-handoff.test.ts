@@ -118,6 +118,11 @@ describe('web UI: send & receive, uploads, settings (chromium)', {
       assert.deepEqual(new Uint8Array(readFileSync(join(out, 'trip', rel))), data, rel);
     await page.locator('#send-result[data-state="done"]').waitFor({ timeout: 10_000 });
     await page.locator('#send-state', { hasText: 'Done' }).waitFor();
+    const sent = (await (await d.fetch('/api/send')).json()) as {
+      sends: { state: string; uploadedBytes: number }[];
+    };
+    assert.equal(sent.sends[0]?.state, 'done');
+    assert.ok((sent.sends[0]?.uploadedBytes ?? 0) >= 400_000, 'the send counts what went out');
     await ui.screenshot('12-send-done');
   });
 
