@@ -149,16 +149,39 @@ test('get --seed announces completed as soon as the download is done', async () 
   assert.ok(!existsSync(join(dir, '.peerdrop')) && !existsSync(join(tmp.path, '.peerdrop')));
 });
 
-test('a magnet without tr= finds the seeder through get --tracker; a bad --tracker is refused', async () => {
+test('a magnet without tr= finds the seeder through get --tracker; a bad --tracker or --files is refused', async () => {
   const magnet = magnetFromMetainfo(parseMetainfo(readFileSync(torrentPath))).replace(/&tr=[^&]*/g, '');
   assert.doesNotMatch(magnet, /tr=/);
   const announce = statsUrl.replace(/stats$/, 'announce');
-  const [good, bad] = await Promise.all([
+  const [good, bad, outOfRange] = await Promise.all([
     runCli(['get', magnet, '--dir', join(tmp.path, 'magnet'), ...onlyTracker, '--tracker', announce], {
       timeoutMs: 30_000,
     }),
     runCli(['get', magnet, '--tracker', 'notaurl']),
+    // A magnet's file count is known with its metadata only: --files is checked then.
+    runCli(
+      [
+        'get',
+        magnet,
+        '--dir',
+        join(tmp.path, 'range'),
+        ...onlyTracker,
+        '--tracker',
+        announce,
+        '--files',
+        '3',
+      ],
+      {
+        timeoutMs: 30_000,
+      },
+    ),
   ]);
+  assert.equal(outOfRange.code, 2, outOfRange.stderr);
+  assert.match(
+    outOfRange.stderr.trimEnd().split('\n').at(-1)!,
+    /^peerdrop: --files: 3 out of range; report\.bin has 1 file/,
+  );
+  assert.ok(!existsSync(join(tmp.path, 'range', 'report.bin')), 'nothing downloaded');
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stderr, /peer sources: tracker\n/);
   assert.deepEqual(readFileSync(join(tmp.path, 'magnet', 'report.bin')), Buffer.from(data));
