@@ -84,6 +84,8 @@ describe('daemon restart after kill -9', () => {
     );
     const p = byHash.get(paused.infoHash)!;
     assert.equal(p.state, 'paused');
+    // Shown from its record's snapshot (paused torrents stay out of the engine): still complete.
+    assert.equal(p.progress, 1);
     assert.equal(byHash.get('00112233445566778899aabbccddeeff00112233')?.state, 'metadata');
     // The paused torrent's verified data is kept too: resumed, it seeds without peers.
     assert.equal(

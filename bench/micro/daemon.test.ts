@@ -9,4 +9,6 @@ test('daemon benchmark smoke mode reports every figure', async () => {
   assert.ok(r.rssIdleLoadedBytes > 10 * 1024 * 1024);
   assert.ok(r.listP99Ms > 0 && r.listP99Ms >= r.listP50Ms);
   assert.ok(r.restartMs > 0 && r.restoreMs >= 0);
+  assert.ok(r.rssIdleSeedingBytes > 10 * 1024 * 1024);
+  assert.ok(r.listSeedingP99Ms > 0 && r.restartSeedingMs > 0 && r.resumeAllMs > 0);
 });

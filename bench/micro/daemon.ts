@@ -1,9 +1,10 @@
 /**
  * Daemon figures: RSS idle with 0 and with N torrents loaded, p50/p99 of listing them over the
- * API, and the restart time with N torrents (the real CLI process, `peerdrop daemon`).
+ * API, and the restart time with N torrents (the real CLI process, `peerdrop daemon`), twice:
+ * N paused torrents (out of the engine), then the same N resumed and seeding (in the engine).
  *   npm run bench -- daemon [count=1000] [--json]
  * Targets (issue 12): RSS ≤ 150 MB with 1,000 torrents; list p99 < 50 ms.
- * Torrents are small (one 4 KiB file each, data present) and added paused, so no network.
+ * Torrents are small (one 4 KiB file each, data present, no trackers), so no network.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,39 @@ export interface DaemonBenchResult {
   readonly listRequests: number;
   readonly restartMs: number;
   readonly restoreMs: number;
+  /** The same torrents resumed: checked, then seeding in the engine. */
+  readonly resumeAllMs: number;
+  readonly rssIdleSeedingBytes: number;
+  readonly listSeedingP50Ms: number;
+  readonly listSeedingP99Ms: number;
+  readonly restartSeedingMs: number;
+  readonly restoreSeedingMs: number;
+}
+
+interface Listed {
+  torrents: { infoHash: string; state: string }[];
+}
+
+async function timeLists(d: DaemonProcess, requests: number, expected: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const started = performance.now();
+    const res = await d.api('/api/torrents');
+    const list = (await res.json()) as Listed;
+    times.push(performance.now() - started);
+    if (list.torrents.length !== expected) throw new Error('list is short');
+  }
+  return times.sort((a, b) => a - b);
+}
+
+async function waitAllSeeding(d: DaemonProcess, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const list = (await (await d.api('/api/torrents')).json()) as Listed;
+    if (list.torrents.every((t) => t.state === 'seeding')) return;
+    if (performance.now() > deadline) throw new Error('torrents did not all reach seeding');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 function rssOf(pid: number): number {
@@ -94,20 +128,29 @@ export async function benchDaemon(options: {
     }
     const addAllMs = performance.now() - addStarted;
     const rssIdleLoadedBytes = await idleRss(d, options.settleMs);
-    const times: number[] = [];
-    for (let i = 0; i < options.listRequests; i++) {
-      const started = performance.now();
-      const res = await d.api('/api/torrents');
-      const list = (await res.json()) as { torrents: unknown[] };
-      times.push(performance.now() - started);
-      if (list.torrents.length !== options.torrents) throw new Error('list is short');
-    }
-    times.sort((a, b) => a - b);
+    const times = await timeLists(d, options.listRequests, options.torrents);
     await d.stop();
     const restartStarted = performance.now();
     d = await spawnDaemon(args);
     const restartMs = performance.now() - restartStarted;
     if (d.info.torrents !== options.torrents) throw new Error('torrents missing after restart');
+    const restoreMs = Number(d.info.restoreMs);
+
+    const listed = (await (await d.api('/api/torrents')).json()) as Listed;
+    const resumeStarted = performance.now();
+    for (const t of listed.torrents) {
+      const res = await d.api(`/api/torrents/${t.infoHash}/resume`, { method: 'POST' });
+      if (res.status !== 200) throw new Error(`resume failed: ${res.status} ${await res.text()}`);
+    }
+    await waitAllSeeding(d, 120_000);
+    const resumeAllMs = performance.now() - resumeStarted;
+    const rssIdleSeedingBytes = await idleRss(d, options.settleMs);
+    const seedingTimes = await timeLists(d, options.listRequests, options.torrents);
+    await d.stop();
+    const restartSeedingStarted = performance.now();
+    d = await spawnDaemon(args);
+    const restartSeedingMs = performance.now() - restartSeedingStarted;
+    await waitAllSeeding(d, 120_000);
     return {
       torrents: options.torrents,
       rssIdleEmptyBytes,
@@ -117,7 +160,13 @@ export async function benchDaemon(options: {
       listP99Ms: percentile(times, 0.99),
       listRequests: options.listRequests,
       restartMs,
-      restoreMs: Number(d.info.restoreMs),
+      restoreMs,
+      resumeAllMs,
+      rssIdleSeedingBytes,
+      listSeedingP50Ms: percentile(seedingTimes, 0.5),
+      listSeedingP99Ms: percentile(seedingTimes, 0.99),
+      restartSeedingMs,
+      restoreSeedingMs: Number(d.info.restoreMs),
     };
   } finally {
     await d?.stop();
@@ -138,7 +187,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
         `  RSS idle, ${r.torrents} torrents: ${mb(r.rssIdleLoadedBytes)}   (target ≤ 150 MB at 1,000)\n` +
         `  add all over the API:        ${(r.addAllMs / 1000).toFixed(1)} s\n` +
         `  GET /api/torrents p50/p99:   ${r.listP50Ms.toFixed(1)} / ${r.listP99Ms.toFixed(1)} ms over ${r.listRequests}   (target p99 < 50 ms)\n` +
-        `  restart (spawn → serving):   ${(r.restartMs / 1000).toFixed(2)} s (restore ${(r.restoreMs / 1000).toFixed(2)} s)\n`,
+        `  restart (spawn → serving):   ${(r.restartMs / 1000).toFixed(2)} s (restore ${(r.restoreMs / 1000).toFixed(2)} s)\n` +
+        `  resumed, all seeding after:  ${(r.resumeAllMs / 1000).toFixed(1)} s\n` +
+        `  RSS idle, ${r.torrents} seeding:  ${mb(r.rssIdleSeedingBytes)}\n` +
+        `  GET /api/torrents p50/p99:   ${r.listSeedingP50Ms.toFixed(1)} / ${r.listSeedingP99Ms.toFixed(1)} ms (seeding)\n` +
+        `  restart, seeding:            ${(r.restartSeedingMs / 1000).toFixed(2)} s (restore ${(r.restoreSeedingMs / 1000).toFixed(2)} s)\n`,
     );
   }
 }

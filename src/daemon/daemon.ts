@@ -12,18 +12,16 @@
  * dormant (dormant.ts), shown from their record's snapshot, and handed to the engine when they
  * run (then their storage opens and their resume record is read).
  */
-import { encode } from '../bencode/index.js';
 import { type FileRisk, nameRisks } from '../metainfo/file-risk.js';
-import { magnetFromMetainfo, parseMagnet, parseMetainfo, wireInfoHash } from '../metainfo/index.js';
-import type { MagnetLink, Metainfo } from '../metainfo/types.js';
+import type { Metainfo } from '../metainfo/types.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
-import { idleTorrentStatus, type TorrentStatus } from '../session/torrent-types.js';
+import type { TorrentStatus } from '../session/torrent-types.js';
 import type { FilePriority } from '../storage/storage.js';
-import { concatBytes } from '../util/bytes.js';
 import { systemScheduler } from '../util/clock.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { newRecord, parseAddRequest } from './add-request.js';
 import { cachedStore } from './cached-store.js';
 import { type DaemonPaths, daemonPaths } from './config.js';
 import { DaemonJobs } from './daemon-jobs.js';
@@ -36,7 +34,7 @@ import type {
   TorrentView,
 } from './daemon-types.js';
 import { type Diagnosis, diagnose, TorrentActivity } from './diagnosis.js';
-import { dormantHandle, dormantStatus, initialSnapshot, snapshotOf } from './dormant.js';
+import { dormantHandle, dormantStatus, snapshotOf } from './dormant.js';
 import { contentRisks, removeTorrentData, resolveDownloadDir } from './files.js';
 import { PieceWatch } from './piece-watch.js';
 import { moveInQueue, planRestore, queueOrder } from './queue.js';
@@ -44,7 +42,16 @@ import { copyResumeRecords, moveTorrentFiles } from './relocate.js';
 import { FeedManager } from './rss/feeds.js';
 import { type DaemonSettings, readSettings, type SettingsPatch } from './settings.js';
 import { openDaemonStore } from './sqlite-daemon-store.js';
-import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord, TorrentSnapshot } from './store.js';
+import type { DaemonStore, SeedGoals, TorrentLimitsRecord, TorrentRecord } from './store.js';
+import {
+  brokenStatus,
+  buildView,
+  firstSnapshot,
+  metainfoOf,
+  NO_RISKS,
+  safeTrackers,
+  torrentBytes,
+} from './torrent-view.js';
 import { ViewJson } from './view-json.js';
 import { WatchFolder } from './watch-folder.js';
 
@@ -56,6 +63,7 @@ export type {
   FileView,
   TorrentView,
 } from './daemon-types.js';
+export { torrentBytes } from './torrent-view.js';
 
 /** What a failed restore left: the record stays, shown with its error, until removed. */
 interface Broken {
@@ -266,39 +274,11 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
 
   async add(request: AddRequest): Promise<TorrentView> {
     this.assertOpen();
-    const hasTorrent = request.torrent !== undefined;
-    if (hasTorrent === (request.magnet !== undefined))
-      throw new PeerdropError('DAEMON_BAD_REQUEST', 'give exactly one of a .torrent file or a magnet link');
-    // Parse first: bad input is a 400, and the info-hash names the record.
-    const metainfo = request.torrent ? parseMetainfo(request.torrent) : null;
-    const magnet = request.magnet !== undefined ? parseMagnet(request.magnet) : null;
-    const infoHash = Buffer.from(metainfo ? wireInfoHash(metainfo) : wireInfoHash(magnet!)).toString('hex');
+    const parsed = parseAddRequest(request);
+    const { infoHash } = parsed;
     const dir = await resolveDownloadDir(this.downloadRoot, request.downloadDir);
-    const existing = this.store.getTorrent(infoHash);
-    if (existing && !this.broken.has(infoHash)) return this.view(infoHash)!;
-    let priorities: number[] | null = null;
-    if (request.files && metainfo) {
-      const wanted = new Set(request.files);
-      for (const i of wanted)
-        if (!Number.isInteger(i) || i < 0 || i >= metainfo.files.length)
-          throw new PeerdropError('DAEMON_BAD_REQUEST', `file index ${i} is not in the torrent`);
-      priorities = metainfo.files.map((_, i) => (wanted.has(i) ? 4 : 0));
-    }
-    const record = this.store.insertTorrent({
-      infoHash,
-      source: request.torrent
-        ? { kind: 'torrent', bytes: request.torrent }
-        : { kind: 'magnet', uri: request.magnet! },
-      magnet: metainfo ? magnetFromMetainfo(metainfo) : request.magnet!,
-      downloadDir: dir,
-      state: request.isPaused ? 'paused' : 'active',
-      addedAtMs: this.now(),
-      labels: [...(request.labels ?? [])],
-      filePriorities: priorities,
-      limits: { downloadBps: null, uploadBps: null },
-      seedGoals: { ratio: null, seedSeconds: null },
-      snapshot: initialSnapshot(infoHash, metainfo, magnet),
-    });
+    if (this.store.getTorrent(infoHash) && !this.broken.has(infoHash)) return this.view(infoHash)!;
+    const record = this.store.insertTorrent(newRecord(request, parsed, dir, this.now()));
     this.broken.delete(infoHash);
     this.positions = null;
     try {
@@ -554,10 +534,6 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     return this.session.get(record.infoHash)?.metainfo ?? metainfoOf(record);
   }
 
-  list(): TorrentView[] {
-    return this.store.listTorrents().map((r) => this.viewOf(r));
-  }
-
   /** `{"torrents":[…]}` from each view's cached JSON (GET /api/torrents). */
   listBody(): string {
     return this.viewJson.body(this.store.listTorrents().map((r) => this.viewJson.of(this.viewOf(r))));
@@ -593,42 +569,17 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     const status: TorrentStatus = handle
       ? handle.status()
       : broken
-        ? idleStatus(record, broken.error)
+        ? brokenStatus(record, broken.error)
         : dormantStatus(record);
     const metainfo = handle?.metainfo ?? null;
-    const isQueued = this.jobs.isQueued(record.infoHash);
-    // Listed field by field, not spread: one object shape for every view (spreading the
-    // engine's status made each view a dictionary-mode object, ~50 µs apiece at 1,000 torrents).
-    return {
-      infoHash: status.infoHash,
-      name: status.name,
-      state: isQueued ? 'queued' : status.state,
-      progress: status.progress,
-      wantedBytes: status.wantedBytes,
-      verifiedBytes: status.verifiedBytes,
-      downloadedBytes: status.downloadedBytes,
-      uploadedBytes: status.uploadedBytes,
-      downloadRate: status.downloadRate,
-      uploadRate: status.uploadRate,
-      peers: status.peers,
-      seeds: status.seeds,
-      etaSeconds: status.etaSeconds,
-      error: status.error,
-      id: record.id,
+    return buildView(record, status, metainfo, {
+      isQueued: this.jobs.isQueued(record.infoHash),
       queuePosition: this.queuePositions().get(record.infoHash) ?? null,
       seededSeconds: this.jobs.seededSeconds(record.infoHash),
       warnings: metainfo
         ? this.nameRisksOf(record.infoHash, metainfo)
         : (this.risks.get(record.infoHash) ?? record.snapshot?.nameRisks ?? NO_RISKS),
-      downloadDir: record.downloadDir,
-      addedAtMs: record.addedAtMs,
-      labels: record.labels,
-      limits: record.limits,
-      seedGoals: record.seedGoals,
-      magnet: record.magnet,
-      totalBytes: metainfo?.totalLengthBytes ?? record.snapshot?.totalBytes ?? null,
-      fileCount: metainfo?.files.length ?? record.snapshot?.fileCount ?? null,
-    };
+    });
   }
 
   async close(): Promise<void> {
@@ -647,54 +598,6 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   }
 }
 
-/** One empty list for every view without warnings: the view cache compares by identity. */
-const NO_RISKS: readonly FileRisk[] = Object.freeze([]);
-
 function notFound(id: string): PeerdropError {
   return new PeerdropError('DAEMON_NOT_FOUND', `no torrent ${id}`);
-}
-
-function metainfoOf(record: TorrentRecord): Metainfo | null {
-  if (record.source.kind !== 'torrent') return null;
-  try {
-    return parseMetainfo(record.source.bytes);
-  } catch {
-    return null;
-  }
-}
-
-/** The snapshot of a record that never had one (a file written before snapshots). */
-function firstSnapshot(record: TorrentRecord): TorrentSnapshot {
-  const magnet = record.source.kind === 'magnet' ? safeMagnet(record.source.uri) : null;
-  return initialSnapshot(record.infoHash, metainfoOf(record), magnet);
-}
-
-function safeMagnet(uri: string): MagnetLink | null {
-  try {
-    return parseMagnet(uri);
-  } catch {
-    return null;
-  }
-}
-
-function idleStatus(record: TorrentRecord, error: string | null): TorrentStatus {
-  return idleTorrentStatus(record.infoHash, record.infoHash, error ? 'error' : 'stopped', error);
-}
-
-function safeTrackers(uri: string): string[] {
-  try {
-    return [...parseMagnet(uri).trackers];
-  } catch {
-    return [];
-  }
-}
-
-/** A `.torrent` around exact info bytes (the info-hash is of those bytes, never re-encoded). */
-export function torrentBytes(infoBytes: Uint8Array, trackers: readonly string[]): Uint8Array {
-  const head: Uint8Array[] = [new TextEncoder().encode('d')];
-  if (trackers.length > 0) {
-    const outer = encode({ announce: trackers[0]!, 'announce-list': trackers.map((t) => [t]) });
-    head.push(outer.subarray(1, outer.length - 1));
-  }
-  return concatBytes([...head, new TextEncoder().encode('4:info'), infoBytes, new TextEncoder().encode('e')]);
 }
