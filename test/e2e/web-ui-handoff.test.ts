@@ -126,7 +126,7 @@ describe('web UI: send & receive, uploads, settings (chromium)', {
     await ui.screenshot('12-send-done');
   });
 
-  it('receives in the page from a library sender: the offer first, nothing written before Accept', async () => {
+  it('receives in the page from a library sender: the offer first, nothing written when declined or before Accept', async () => {
     const src = join(tmp.path, 'outside', 'Mixtape');
     mkdirSync(src, { recursive: true });
     const data = { 'a.bin': content(300_000, 9), 'clip.mp4.exe': content(2_000, 10) };
@@ -141,6 +141,13 @@ describe('web UI: send & receive, uploads, settings (chromium)', {
     });
     try {
       const { page } = ui;
+      // Declined first: nothing written, and the sender keeps waiting for the real answer.
+      await page.locator('#receive-code').fill(code.text);
+      await page.locator('#receive-code').press('Enter');
+      await page.locator('#receive-decline').click();
+      await page.locator('#receive-result[data-state="declined"]').waitFor();
+      assert.equal(existsSync(join(downloads, 'Mixtape')), false, 'nothing written when declined');
+      // Typed as people do: any case, spaces for dashes.
       await page.locator('#receive-code').fill(code.text.toUpperCase().replaceAll('-', ' '));
       await page.locator('#receive-code').press('Enter');
       const offer = page.locator('#receive-offer');
