@@ -22,7 +22,7 @@ const READ_AHEAD_BYTES = 8 * 1024 * 1024;
  * full). libtorrent sizes the buffer from the upload rate the same way.
  */
 const SEND_BUFFER_SECONDS = 0.5;
-const MIN_SEND_BUFFER_BYTES = 256 * 1024;
+const MIN_SEND_BUFFER_BYTES = 64 * 1024;
 const MAX_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Re-check a full send buffer this soon when the rate is not known yet. */
 const SEND_BUFFER_RECHECK_MS = 20;

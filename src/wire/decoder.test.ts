@@ -159,3 +159,29 @@ test('a split large piece is assembled into one buffer of exactly its size', () 
   assert.deepEqual(m.data, data);
   assert.equal(decoder.bufferedBytes, 0);
 });
+
+test('reusePieceBody: split piece frames share one buffer, each correct during onMessage', () => {
+  const seen: string[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const decoder = new FrameDecoder(
+    {
+      onMessage: (m) => {
+        if (m.id !== MsgId.Piece) return;
+        seen.push(`${m.offset}:${m.data[0]}:${m.data[m.data.length - 1]}`);
+        buffers.add(m.data.buffer);
+      },
+    },
+    { expectHandshake: false, reusePieceBody: true },
+  );
+  const block = (fill: number, length = 16384) =>
+    encodeMessage({
+      id: MsgId.Piece,
+      piece: pieceIndex(0),
+      offset: fill * 16384,
+      data: new Uint8Array(length).fill(fill),
+    });
+  const stream = Buffer.concat([block(1), block(2), block(3, 100)]);
+  for (let at = 0; at < stream.length; at += 5000) decoder.push(stream.subarray(at, at + 5000));
+  assert.deepEqual(seen, ['16384:1:1', '32768:2:2', '49152:3:3']);
+  assert.equal(buffers.size, 2, 'both split 16 KiB blocks used one buffer; the short one sat in a chunk');
+});

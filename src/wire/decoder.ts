@@ -40,7 +40,17 @@ export interface FrameDecoderOptions {
   readonly expectHandshake?: boolean;
   /** Piece count when known: bitfields must then be exactly ceil(n/8) bytes with clear spare bits. */
   readonly pieceCount?: number | null;
+  /**
+   * Assemble split piece frames of up to one 16 KiB block in one reused buffer instead of a new
+   * one each (a quarter of all blocks straddle two 64 KiB socket reads). The message's `data`
+   * is then valid only during `onMessage`: for an owner that copies it at once (the session's
+   * piece assembler does). Default false.
+   */
+  readonly reusePieceBody?: boolean;
 }
+
+/** A piece frame's payload: index, begin, then a block of at most 16 KiB. */
+const PIECE_BODY_BYTES = 8 + MAX_REQUEST_LENGTH;
 
 const KEEP_ALIVE: Message = Object.freeze({ id: MsgId.KeepAlive });
 const MAX_BLOCK_FRAME_LENGTH = MAX_MESSAGE_BYTES - 4;
@@ -59,6 +69,9 @@ export class FrameDecoder {
   private bodyId = 0;
   /** Bytes of an unknown frame still to discard. */
   private skipRemaining = 0;
+  /** The reused split-piece buffer (`reusePieceBody`), made on first use. */
+  private pieceBody: Uint8Array | null = null;
+  private readonly reusePieceBody: boolean;
   private failure: WireError | null = null;
   private isStopped = false;
 
@@ -66,6 +79,7 @@ export class FrameDecoder {
     this.handler = handler;
     this.isHandshakePhase = options.expectHandshake ?? true;
     this.pieceCount = options.pieceCount ?? null;
+    this.reusePieceBody = options.reusePieceBody ?? false;
   }
 
   /** Learn the piece count (e.g. once metadata arrives); bitfields are then checked exactly. */
@@ -174,7 +188,10 @@ export class FrameDecoder {
       return at + payloadLength;
     }
     // Split frame: its size passed the limits above, so this allocation is bounded.
-    this.body = new Uint8Array(payloadLength);
+    if (this.reusePieceBody && id === MsgId.Piece && payloadLength <= PIECE_BODY_BYTES) {
+      this.pieceBody ??= new Uint8Array(PIECE_BODY_BYTES);
+      this.body = this.pieceBody.subarray(0, payloadLength);
+    } else this.body = new Uint8Array(payloadLength);
     this.bodyFilled = 0;
     this.bodyId = id;
     return this.fillBody(chunk, at);

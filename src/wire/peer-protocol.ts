@@ -111,7 +111,9 @@ export class PeerProtocol {
         onMessage: (m) => this.onPeerMessage(m),
         onUnknownMessage: () => {}, // BEP 10 era clients send ids we do not know: skip, never buffer.
       },
-      { pieceCount: this.torrentContext?.pieceCount ?? null },
+      // Piece data of a split frame is then valid only during onMessage: the session copies
+      // every block into its piece buffer at once (PieceAssembler.addBlock).
+      { pieceCount: this.torrentContext?.pieceCount ?? null, reusePieceBody: true },
     );
     if (options.isOutgoing) {
       if (this.torrentContext === null) throw new Error('an outgoing PeerProtocol needs a torrent');
