@@ -16,7 +16,8 @@ import {
 import { parseMetainfo } from '../metainfo/parse.js';
 import { autoPieceLength, pieceLengthProblem } from '../metainfo/piece-length.js';
 import type { TorrentVersion } from '../metainfo/types.js';
-import { type Content, type ContentFile, walkContent } from './create/walk.js';
+import { hashLinearV1 } from './create/linear-hash.js';
+import { type ContentFile, walkContent } from './create/walk.js';
 import { createHashPool, type FileRange, type HashPool, ZERO_FILL_PATH } from './hash-pool.js';
 
 export {
@@ -30,9 +31,10 @@ export {
 /**
  * `peerdrop create`: walk a file or folder, hash it in worker threads and build the `.torrent`.
  *
- * Files are read by the hash pool's workers with large positional reads into fixed buffers;
- * the main thread sees only digests, so memory does not grow with the data (the piece hashes
- * themselves, 20 bytes a piece, are the only thing that does). Order and layout follow
+ * Files are read with positional reads into fixed buffers, so memory does not grow with the
+ * data (the piece hashes themselves, 20 bytes a piece, are the only thing that does). v1 (the
+ * default) is hashed by the main thread and its own workers (create/linear-hash.ts); v2 and
+ * hybrid, and any caller that hands in a pool, go through the hash pool's workers. Order and layout follow
  * `src/metainfo/build.ts` (mktorrent for v1, libtorrent for v2 and hybrid).
  *
  * Hybrid: the v2 pass hashes 16 KiB blocks of each file; the v1 pass hashes the pieces, where
@@ -50,8 +52,6 @@ export interface CreateTorrentOptions extends TorrentOptions {
   readonly version?: TorrentVersion;
   /** Default: `autoPieceLength(total)`. Must pass `pieceLengthProblem`. */
   readonly pieceLengthBytes?: number;
-  /** These files instead of walking `inputPath` (the handoff's several paths in one torrent). */
-  readonly content?: Content;
   /** Use this pool (not closed afterwards) instead of a new one with `threads` workers. */
   readonly hashPool?: HashPool;
   readonly threads?: number;
@@ -89,10 +89,15 @@ export async function createTorrent(
   options: CreateTorrentOptions = {},
 ): Promise<CreateTorrentResult> {
   const version = options.version ?? 'v1';
-  const pool = options.hashPool ?? createHashPool(options.threads ? { threads: options.threads } : {});
-  pool.warmUp(); // workers load while the tree is walked
+  // v1 without a caller's pool hashes on the main thread and its own workers (hashLinearV1);
+  // the others use the hash pool, whose workers load while the tree is walked.
+  const isLinear = version === 'v1' && options.hashPool === undefined;
+  const pool = isLinear
+    ? null
+    : (options.hashPool ?? createHashPool(options.threads ? { threads: options.threads } : {}));
+  pool?.warmUp();
   try {
-    const content = options.content ?? (await walkContent(inputPath, options.signal));
+    const content = await walkContent(inputPath, options.signal);
     const files = sortFilesForVersion(content.files, version);
     const totalBytes = files.reduce((n, f) => n + f.lengthBytes, 0);
     const pieceLength = options.pieceLengthBytes ?? autoPieceLength(totalBytes);
@@ -100,9 +105,21 @@ export async function createTorrent(
     if (problem) throw new TorrentBuildError('BUILD_BAD_PIECE_LENGTH', problem);
     const progress = new ProgressCounter(totalBytes, version === 'hybrid' ? 2 : 1, options.onProgress);
     const hashed: HashedContent = { pieceHashes: undefined, merkle: [] };
-    if (version !== 'v1') hashed.merkle = await hashV2(pool, files, pieceLength, progress, options.signal);
-    if (version !== 'v2')
-      hashed.pieceHashes = await hashV1(pool, files, pieceLength, version, progress, options.signal);
+    if (pool === null) {
+      let reported = 0;
+      hashed.pieceHashes = await hashLinearV1(files, pieceLength, {
+        ...(options.threads ? { threads: options.threads } : {}),
+        signal: options.signal,
+        onProgress: (done) => {
+          progress.add((done - reported) * pieceLength);
+          reported = done;
+        },
+      });
+    } else {
+      if (version !== 'v1') hashed.merkle = await hashV2(pool, files, pieceLength, progress, options.signal);
+      if (version !== 'v2')
+        hashed.pieceHashes = await hashV1(pool, files, pieceLength, version, progress, options.signal);
+    }
     const buildFiles: BuildFile[] = files.map((f, i) => ({
       path: f.path,
       lengthBytes: f.lengthBytes,
@@ -134,7 +151,7 @@ export async function createTorrent(
       files: files.map((f) => ({ path: f.path, lengthBytes: f.lengthBytes })),
     };
   } finally {
-    if (!options.hashPool) await pool.close();
+    if (pool !== null && !options.hashPool) await pool.close();
   }
 }
 
