@@ -182,14 +182,14 @@ describe('on an 80-column terminal', () => {
   test('a magnet with no peer source shows its state at once, then why nothing arrives', async () => {
     const magnet = `magnet:?xt=urn:btih:${'cd'.repeat(20)}`;
     const out = await onTerminal(
-      ['get', magnet, '--dir', join(tmp.path, 'lonely'), '--host', '127.0.0.1', '--no-dht'],
+      ['get', magnet, '--dir', join(tmp.path, 'lonely'), '--host', '127.0.0.1', '--no-dht', '--no-lsd'],
       80,
       15_000,
       { env: { PEERDROP_STALL_HINT_MS: '2000' }, until: /nothing is arriving:[^\n]*\n/ },
     );
     const segments = screenSegments(out);
     assert.ok(
-      segments.some((l) => /^listening on port \d+; peer sources: lsd$/.test(l)),
+      segments.some((l) => /^listening on port \d+; peer sources: none$/.test(l)),
       JSON.stringify(segments),
     );
     const status = segments.filter((s) => s.startsWith('metadata '));
@@ -198,7 +198,9 @@ describe('on an 80-column terminal', () => {
     for (const s of status) assert.ok(displayWidth(s) <= 79, s);
     assert.ok(
       segments.some((s) =>
-        /^nothing is arriving: no peer found yet .*--peer host:port.*turn the DHT on/.test(s),
+        /^nothing is arriving: no peer found yet \(peer sources running: none\); .*--peer host:port.*turn the DHT on/.test(
+          s,
+        ),
       ),
       JSON.stringify(segments),
     );
