@@ -55,6 +55,11 @@ export interface CreateTorrentOptions extends TorrentOptions {
   /** Use this pool (not closed afterwards) instead of a new one with `threads` workers. */
   readonly hashPool?: HashPool;
   readonly threads?: number;
+  /**
+   * v1: the main thread hashes too, from the first millisecond (`threads` then counts it).
+   * For a CLI run; a daemon keeps its event loop free (the default, false).
+   */
+  readonly hashOnMainThread?: boolean;
   /** Called after each batch of pieces is hashed. */
   readonly onProgress?: (progress: CreateProgress) => void;
   readonly signal?: AbortSignal;
@@ -109,6 +114,7 @@ export async function createTorrent(
       let reported = 0;
       hashed.pieceHashes = await hashLinearV1(files, pieceLength, {
         ...(options.threads ? { threads: options.threads } : {}),
+        isMainHashing: options.hashOnMainThread === true,
         signal: options.signal,
         onProgress: (done) => {
           progress.add((done - reported) * pieceLength);

@@ -125,6 +125,8 @@ async function runCreate(input: string, options: CreateOptions): Promise<void> {
     version,
     ...(pieceLengthBytes ? { pieceLengthBytes } : {}),
     ...(threads ? { threads } : {}),
+    // A CLI run has nothing else to do: the main thread hashes while its worker starts.
+    hashOnMainThread: true,
     announceTiers: options.tracker.map((url) => [url]),
     webSeeds: options.webSeed,
     isPrivate: options.private === true,

@@ -10,8 +10,10 @@ import { hashClaimed, LinearHasher, type LinearPlan, LinearReadError } from './l
  * from the first millisecond while its worker threads start; every thread claims batches of
  * pieces from one shared counter (Atomics) and writes digests straight into one shared array,
  * so no message is passed per batch and a thread that starts late simply claims less.
- * `threads` counts the main thread: the default 2 is the main thread and one worker, the same
- * two hashing threads as `mktorrent -t 2` without a second worker's start-up (~40 ms of CPU).
+ * With `isMainHashing`, `threads` counts the main thread: 2 is the main thread and one worker,
+ * the same two hashing threads as `mktorrent -t 2` without a second worker's start-up (the
+ * CLI's choice). Without it (the default: a daemon or a library caller keeps its event loop
+ * free), `threads` workers do all of it.
  */
 export interface LinearHashOptions {
   readonly threads?: number;
@@ -20,7 +22,7 @@ export interface LinearHashOptions {
   readonly signal?: AbortSignal | undefined;
   /** Bytes claimed at once (default BATCH_BYTES; tests make it small to share out few pieces). */
   readonly batchBytes?: number;
-  /** Default true. False leaves all the hashing to the workers (tests: the workers' share). */
+  /** The main thread hashes too, between yields to its event loop (default false). */
   readonly isMainHashing?: boolean;
 }
 
@@ -56,7 +58,9 @@ export async function hashLinearV1(
   const threads = options.threads ?? Math.min(2, availableParallelism());
   const workers: Worker[] = [];
   const outcomes: Promise<WorkerOutcome>[] = [];
-  for (let i = 0; i < Math.min(threads - 1, batches - 1); i++) {
+  const wantMain = options.isMainHashing === true;
+  const workerCount = wantMain ? Math.min(threads - 1, batches - 1) : Math.min(threads, batches);
+  for (let i = 0; i < workerCount; i++) {
     const w = startWorker({ plan, control: controlBuffer, digests: digestsBuffer });
     workers.push(w);
     outcomes.push(
@@ -68,7 +72,7 @@ export async function hashLinearV1(
     );
   }
   const hasher = new LinearHasher(plan);
-  const isMainHashing = options.isMainHashing !== false || workers.length === 0;
+  const isMainHashing = wantMain || workers.length === 0;
   try {
     while (isMainHashing) {
       options.signal?.throwIfAborted();
@@ -83,7 +87,18 @@ export async function hashLinearV1(
       // Let worker messages, progress output and an abort in between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    for (const o of await Promise.all(outcomes)) {
+    // The workers' remaining batches: progress and an abort are looked at every 50 ms.
+    const all = Promise.all(outcomes);
+    let finished = false;
+    void all.then(() => {
+      finished = true;
+    });
+    while (!finished) {
+      options.signal?.throwIfAborted();
+      await Promise.race([all, new Promise<void>((resolve) => setTimeout(resolve, 50))]);
+      options.onProgress?.(Atomics.load(control, 1));
+    }
+    for (const o of await all) {
       if (!o.ok)
         throw new StorageError(o.errno ? 'STORAGE_IO' : 'STORAGE_HASH_WORKER_FAILED', o.message ?? 'failed', {
           operation: 'hash',
