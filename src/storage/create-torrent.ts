@@ -17,7 +17,7 @@ import { parseMetainfo } from '../metainfo/parse.js';
 import { autoPieceLength, pieceLengthProblem } from '../metainfo/piece-length.js';
 import type { TorrentVersion } from '../metainfo/types.js';
 import { hashLinearV1 } from './create/linear-hash.js';
-import { type ContentFile, walkContent } from './create/walk.js';
+import { type Content, type ContentFile, walkContent } from './create/walk.js';
 import { createHashPool, type FileRange, type HashPool, ZERO_FILL_PATH } from './hash-pool.js';
 
 export {
@@ -52,6 +52,8 @@ export interface CreateTorrentOptions extends TorrentOptions {
   readonly version?: TorrentVersion;
   /** Default: `autoPieceLength(total)`. Must pass `pieceLengthProblem`. */
   readonly pieceLengthBytes?: number;
+  /** These files instead of walking `inputPath` (the handoff's several paths in one torrent). */
+  readonly content?: Content;
   /** Use this pool (not closed afterwards) instead of a new one with `threads` workers. */
   readonly hashPool?: HashPool;
   readonly threads?: number;
@@ -102,7 +104,7 @@ export async function createTorrent(
     : (options.hashPool ?? createHashPool(options.threads ? { threads: options.threads } : {}));
   pool?.warmUp();
   try {
-    const content = await walkContent(inputPath, options.signal);
+    const content = options.content ?? (await walkContent(inputPath, options.signal));
     const files = sortFilesForVersion(content.files, version);
     const totalBytes = files.reduce((n, f) => n + f.lengthBytes, 0);
     const pieceLength = options.pieceLengthBytes ?? autoPieceLength(totalBytes);
