@@ -17,6 +17,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
+import { createHashPool } from '../storage/hash-pool.js';
 import type { FilePriority } from '../storage/storage.js';
 import { systemScheduler } from '../util/clock.js';
 import { errorMessage, PeerdropError } from '../util/errors.js';
@@ -36,6 +37,7 @@ import type {
 import { type Diagnosis, diagnose, TorrentActivity } from './diagnosis.js';
 import { dormantHandle, dormantStatus, snapshotOf } from './dormant.js';
 import { contentRisks, removeTorrentData, resolveDownloadDir } from './files.js';
+import { IdleHashPool } from './idle-hash-pool.js';
 import { PieceWatch } from './piece-watch.js';
 import { moveInQueue, planRestore, queueOrder } from './queue.js';
 import { copyResumeRecords, moveTorrentFiles } from './relocate.js';
@@ -83,6 +85,8 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
   private readonly viewJson = new ViewJson();
   private readonly now: () => number;
   private isClosed = false;
+  /** Hash workers stopped while idle (idle-hash-pool.ts); null when the caller gave a pool. */
+  readonly hashPool: IdleHashPool | null;
   readonly jobs: DaemonJobs;
   readonly rss: FeedManager;
   readonly watchFolder: WatchFolder;
@@ -96,12 +100,14 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     this.now = options.now ?? Date.now;
     // The peer port is read once (a new port needs a restart); limits are applied by the jobs.
     const port = this.settings().peerPort;
+    const scheduler = options.scheduler ?? systemScheduler;
+    this.hashPool = options.session?.hashPool ? null : new IdleHashPool(() => createHashPool(), scheduler);
     this.session = new Session({
       ...(port === null ? {} : { port }),
+      ...(this.hashPool ? { hashPool: this.hashPool } : {}),
       ...options.session,
       stateDir: this.paths.stateDir,
     });
-    const scheduler = options.scheduler ?? systemScheduler;
     this.jobs = new DaemonJobs(this, scheduler);
     this.rss = new FeedManager(this, scheduler, options.fetchPolicy);
     this.watchFolder = new WatchFolder(this, scheduler);
@@ -590,6 +596,7 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     await this.jobs.stop();
     for (const off of this.detach.values()) off();
     await this.session.close();
+    await this.hashPool?.close();
     this.store.close();
   }
 
