@@ -312,10 +312,11 @@ export class DhtNode {
 
   /**
    * Insert a node as if it had just answered one of our queries (the table's rules apply).
-   * For simulations that build converged tables without sending the joins' datagrams.
+   * For simulations that build converged tables without sending the joins' datagrams; the
+   * table keeps `contact.id` itself, which the caller must never change.
    */
   insertAnswered(contact: NodeContact): void {
-    this.tables.get(familyOf(contact.host))?.heardResponse(contact);
+    this.tables.get(familyOf(contact.host))?.heardResponse(contact, true);
   }
 
   /** BEP 5 `port` message: a peer runs a DHT node here. Pinged; inserted if it answers. */

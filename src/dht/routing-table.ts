@@ -123,8 +123,10 @@ export class RoutingTable {
   /**
    * A node answered one of our queries: insert or refresh it. Its id must be the one it
    * answered with; a known address answering with another id is a liar and is removed.
+   * `isIdShared`: the caller never changes `contact.id`, so the entry keeps it without a copy
+   * (a simulation's 10,000 tables share their nodes' ids).
    */
-  heardResponse(contact: NodeContact): InsertResult {
+  heardResponse(contact: NodeContact, isIdShared = false): InsertResult {
     const now = this.options.clock.now();
     const known = this.find(contact.host, contact.port);
     if (known) {
@@ -140,7 +142,7 @@ export class RoutingTable {
     if (sameId(contact.id, this.ownId)) return 'refused';
     if (this.byAddress.has(this.addressKey(contact.host, contact.port))) return 'refused'; // same IP, other port
     const entry: RoutingEntry = {
-      id: contact.id.slice(),
+      id: isIdShared ? contact.id : contact.id.slice(),
       host: contact.host,
       port: contact.port,
       lastResponseMs: now,
