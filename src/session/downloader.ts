@@ -68,6 +68,10 @@ export class Downloader {
     if (link.peerChoking && link.allowedFast.size === 0) return;
     let want = link.pipeline.wanted();
     if (want <= 0) return;
+    // Refill a deep queue in batches: a picker pass per arriving block costs more than the one
+    // request it makes, and with three quarters of the queue still in flight the peer stays busy.
+    const outstanding = link.pipeline.outstanding;
+    if (outstanding > 0 && want < Math.min(8, Math.ceil((outstanding + want) / 4))) return;
     // Download limit: each request spends its bytes up front, so what we ask for is what arrives.
     const budget = Math.min(...this.deps.buckets.map((b) => b.available()));
     want = Math.min(want, Math.floor(budget / BLOCK_BYTES));

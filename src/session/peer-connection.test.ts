@@ -123,7 +123,8 @@ test('two PeerConnections over 127.0.0.1 exchange handshake, bitfield and 1 MiB 
   assert.equal(ticker.size, 2, 'both connections share one ticker');
   leecher.close('test over');
   assert.equal(leecher.closeReason?.code, 'WIRE_CLOSED_LOCALLY');
-  await new Promise((r) => setTimeout(r, 20));
+  // The seeder sees the close after a loopback round trip: wait for it (bounded), not a fixed sleep.
+  for (let i = 0; i < 200 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.match(closes.join(), /seeder WIRE_CONNECTION_LOST/);
   assert.equal(ticker.size, 0, 'closed connections leave the ticker');
   await listener.close();
