@@ -151,10 +151,16 @@ export async function receive(
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     // Other receivers may dial us once we have accepted (--multi); before that, nobody.
     offer: () => (options.isMulti ? accepted : null),
-    answerOffer: async (offer) => {
+    answerOffer: async (offer, connection) => {
       // A redial (to the sender or another receiver) must bring the offer we accepted.
       if (!accepted || offer.infoHash !== accepted.infoHash)
         throw new HandoffError('HANDOFF_OFFER_CHANGED', 'the peer offers something else');
+      // The first connection may have timed out while the user read the offer; the session then
+      // redials, and `complete` must reach the sender on that one (another receiver ignores it).
+      receiver.toSender.add(connection);
+      connection.onControl((m) => {
+        if (m.t === 'peers') for (const p of m.peers) receiver.handle?.addPeer(p);
+      });
       return options.isMulti ? (receiver.session?.port ?? 0) : 0;
     },
   });

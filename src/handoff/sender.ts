@@ -51,6 +51,9 @@ export interface SendOptions {
   /** Upload limit in bytes/s (default unlimited). */
   readonly uploadLimit?: number;
   /** The inner transport (default TCP on host/port); simulations pass another. */
+  /** How long a receiver may take to accept or decline the offer on one connection (default 10 s;
+   * a receiver that takes longer redials and is served on the new connection). */
+  readonly answerTimeoutMs?: number;
   readonly transport?: Transport;
 }
 
@@ -171,6 +174,7 @@ export async function startSend(options: SendOptions): Promise<HandoffSender> {
     inner:
       options.transport ?? new TcpTransport({ host: options.host ?? '0.0.0.0', port: options.port ?? 0 }),
     code: code.text,
+    ...(options.answerTimeoutMs ? { handshakeTimeoutMs: options.answerTimeoutMs } : {}),
     offer: () => (sender ? offer : null),
     onAccepted: (connection, port) => sender?.onAccepted(connection, port),
     onFailedAttempt: (address) => sender?.onFailedAttempt(address),

@@ -53,6 +53,34 @@ test('a folder with unicode names and an empty file arrives byte-identical', asy
     assert.deepEqual(readFileSync(join(out, 'Ferien fotos', rel)), readFileSync(join(src, rel)), rel);
 });
 
+test('a receiver that accepts after the sender stopped waiting is served on its redial, and the sender hears complete', async (t) => {
+  const tmp = tempDir();
+  t.after(tmp.cleanup);
+  const src = join(tmp.path, 'slow-reader.bin');
+  writeFileSync(src, content(200_000, 5));
+  const sender = await startSend({
+    path: src,
+    code,
+    host: '127.0.0.1',
+    lan: false,
+    stateDir: join(tmp.path, 'ss'),
+    answerTimeoutMs: 300,
+  });
+  t.after(() => sender.close());
+  const out = join(tmp.path, 'out');
+  await receiveFrom(sender.port, out, join(tmp.path, 'rs'), {
+    // The person reads the offer for longer than the sender waits on that connection.
+    confirm: () => new Promise((r) => setTimeout(() => r(true), 900)),
+  });
+  // Without `complete` on the redialled connection the sender would wait forever.
+  const outcome = await Promise.race([
+    sender.done.then(() => 'done'),
+    new Promise((r) => setTimeout(() => r('still waiting'), 5000)),
+  ]);
+  assert.equal(outcome, 'done');
+  assert.deepEqual(readFileSync(join(out, 'slow-reader.bin')), readFileSync(src));
+});
+
 test('a wrong code fails both sides with the plain message and writes nothing', async (t) => {
   const tmp = tempDir();
   t.after(tmp.cleanup);
