@@ -105,8 +105,8 @@ test('a file that is not a torrent is named, with the parser code kept', async (
 test('`get x.torrent --json | head -1` prints one event and ends quietly', async () => {
   const dir = join(tmp.path, 'epipe');
   const errFile = join(tmp.path, 'epipe.err');
-  const started = Date.now();
-  // No peer: the events go on for ever, so only the closed pipe can end the program.
+  // No peer: the events go on for ever, so only the closed pipe can end the program (the
+  // 20 s timeout below fails the test otherwise; no wall-clock assertion: machines are noisy).
   const statuses = execFileSync(
     'bash',
     [
@@ -120,7 +120,6 @@ test('`get x.torrent --json | head -1` prints one event and ends quietly', async
     },
   ).trim();
   assert.equal(statuses, '0 0', 'peerdrop and head both exit 0');
-  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
   assert.equal(readFileSync(errFile, 'utf8'), '', 'nothing on stderr: no EPIPE, no stack trace');
   assert.equal(JSON.parse(readFileSync(`${dir}.out`, 'utf8')).event, 'started');
 });
