@@ -94,7 +94,7 @@ export async function buildIndexApp(
     logger: false,
     bodyLimit: maxBodyBytes,
     // The URL cap is ours (onRequest); path parameters are bounded by their schema patterns.
-    maxParamLength: MAX_URL_CHARS,
+    routerOptions: { maxParamLength: MAX_URL_CHARS },
     // Never coerce: a body is validated (and signed) exactly as sent; see http-schemas.ts.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     ...(serverFactory ? { serverFactory } : {}),
