@@ -36,6 +36,7 @@ export class DaemonJobs {
   private isAltActive = false;
   private ticking: Promise<void> | null = null;
   private cancel: CancelTimer | null = null;
+  private cancelSoon: CancelTimer | null = null;
 
   constructor(
     private readonly daemon: Daemon,
@@ -59,6 +60,8 @@ export class DaemonJobs {
   async stop(): Promise<void> {
     this.cancel?.();
     this.cancel = null;
+    this.cancelSoon?.();
+    this.cancelSoon = null;
     await this.ticking;
     this.saveSeeded(true);
   }
@@ -110,6 +113,22 @@ export class DaemonJobs {
       if (isCompleteStatus(st) === isComplete) used++;
     }
     return used >= max;
+  }
+
+  /**
+   * A torrent finished (its check or its download): run a round on the next turn rather than at
+   * the next tick, so a queue of torrents that only need checking does not move 5 every 2 s.
+   * Calls in one turn share that round; a round under way is followed by one more.
+   */
+  runSoon(): void {
+    if (!this.cancel || this.cancelSoon) return;
+    this.cancelSoon = this.scheduler.setTimer(0, () => {
+      this.cancelSoon = null;
+      const after = this.ticking ?? Promise.resolve();
+      void after
+        .then(() => this.tick())
+        .catch((err: unknown) => this.daemon.log('warn', `daemon jobs: ${errorMessage(err)}`));
+    });
   }
 
   /** One round of every job; overlapping calls share the round under way. */

@@ -221,6 +221,8 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
         this.store.updateTorrent(key, { snapshot: snapshotOf(handle.status(), handle.metainfo) });
         this.checkContent(handle);
         changed();
+        // Its download slot is free now: the next queued torrent need not wait for the tick.
+        this.jobs.runSoon();
       }),
       handle.on('paused', changed),
       handle.on('resumed', changed),
