@@ -11,4 +11,6 @@ test('daemon benchmark smoke mode reports every figure', async () => {
   assert.ok(r.restartMs > 0 && r.restoreMs >= 0);
   assert.ok(r.rssIdleSeedingBytes > 10 * 1024 * 1024);
   assert.ok(r.listSeedingP99Ms > 0 && r.restartSeedingMs > 0 && r.resumeAllMs > 0);
+  assert.equal(r.notSeedingAfterResume, null, 'every resumed torrent seeds');
+  assert.equal(r.notSeedingAfterRestart, null, 'every torrent seeds again after the restart');
 });

@@ -33,6 +33,9 @@ export interface DaemonBenchResult {
   readonly listSeedingP99Ms: number;
   readonly restartSeedingMs: number;
   readonly restoreSeedingMs: number;
+  /** States that had not reached seeding 120 s after the resume or the restart (null: none). */
+  readonly notSeedingAfterResume: Record<string, number> | null;
+  readonly notSeedingAfterRestart: Record<string, number> | null;
 }
 
 interface Listed {
@@ -51,12 +54,17 @@ async function timeLists(d: DaemonProcess, requests: number, expected: number): 
   return times.sort((a, b) => a - b);
 }
 
-async function waitAllSeeding(d: DaemonProcess, timeoutMs: number): Promise<void> {
+/** Null once all seed; else the count per state at the deadline (what the bench then reports). */
+async function waitAllSeeding(d: DaemonProcess, timeoutMs: number): Promise<Record<string, number> | null> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const list = (await (await d.api('/api/torrents')).json()) as Listed;
-    if (list.torrents.every((t) => t.state === 'seeding')) return;
-    if (performance.now() > deadline) throw new Error('torrents did not all reach seeding');
+    if (list.torrents.every((t) => t.state === 'seeding')) return null;
+    if (performance.now() > deadline) {
+      const states: Record<string, number> = {};
+      for (const t of list.torrents) states[t.state] = (states[t.state] ?? 0) + 1;
+      return states;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -142,7 +150,7 @@ export async function benchDaemon(options: {
       const res = await d.api(`/api/torrents/${t.infoHash}/resume`, { method: 'POST' });
       if (res.status !== 200) throw new Error(`resume failed: ${res.status} ${await res.text()}`);
     }
-    await waitAllSeeding(d, 120_000);
+    const notSeedingAfterResume = await waitAllSeeding(d, 120_000);
     const resumeAllMs = performance.now() - resumeStarted;
     const rssIdleSeedingBytes = await idleRss(d, options.settleMs);
     const seedingTimes = await timeLists(d, options.listRequests, options.torrents);
@@ -150,7 +158,7 @@ export async function benchDaemon(options: {
     const restartSeedingStarted = performance.now();
     d = await spawnDaemon(args);
     const restartSeedingMs = performance.now() - restartSeedingStarted;
-    await waitAllSeeding(d, 120_000);
+    const notSeedingAfterRestart = await waitAllSeeding(d, 120_000);
     return {
       torrents: options.torrents,
       rssIdleEmptyBytes,
@@ -167,6 +175,8 @@ export async function benchDaemon(options: {
       listSeedingP99Ms: percentile(seedingTimes, 0.99),
       restartSeedingMs,
       restoreSeedingMs: Number(d.info.restoreMs),
+      notSeedingAfterResume,
+      notSeedingAfterRestart,
     };
   } finally {
     await d?.stop();
