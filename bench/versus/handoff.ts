@@ -13,24 +13,14 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTorrent } from '../../src/storage/create-torrent.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { type Managed, startProcess } from '../../test/helpers/process.js';
+import { writeRandomFile } from '../../test/helpers/random-file.js';
 
 export type Side = 'plaintext' | 'handoff';
 
@@ -234,23 +224,6 @@ function cpuSecondsOf(pid: number): number | null {
     return ticks / 100; // USER_HZ is 100 on Linux
   } catch {
     return null;
-  }
-}
-
-function writeRandomFile(path: string, sizeBytes: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    const chunk = Buffer.alloc(Math.min(16 * 1024 * 1024, Math.max(1, sizeBytes)));
-    for (let done = 0; done < sizeBytes; ) {
-      const n = Math.min(chunk.length, sizeBytes - done);
-      randomFillSync(chunk, 0, n);
-      writeSync(fd, chunk, 0, n);
-      done += n;
-    }
-    // On disk before the first run, so its writeback slows neither side.
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -15,17 +15,7 @@
  * where a pair is `seeder-leecher`, `+rc4` for the encrypted ones (`libtorrent-peerdrop+rc4`).
  */
 import { execFileSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +28,7 @@ import {
 } from '../../test/helpers/clients/index.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { type Managed, startProcess } from '../../test/helpers/process.js';
+import { writeRandomFile } from '../../test/helpers/random-file.js';
 
 /** Transmission seeds only (transmission-cli never exits on completion). */
 export type Client = 'peerdrop' | 'libtorrent' | 'aria2' | 'transmission';
@@ -341,24 +332,6 @@ function summarize(
     ratios,
     sameSeederRatios,
   };
-}
-
-function writeRandomFile(path: string, sizeBytes: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    const chunk = Buffer.alloc(Math.min(16 * 1024 * 1024, Math.max(1, sizeBytes)));
-    for (let done = 0; done < sizeBytes; ) {
-      const n = Math.min(chunk.length, sizeBytes - done);
-      randomFillSync(chunk, 0, n);
-      writeSync(fd, chunk, 0, n);
-      done += n;
-    }
-    // On disk before any pair runs: otherwise the kernel's writeback of this file overlaps
-    // (and slows) whichever pair happens to run first.
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function torrentInfoHash(torrentPath: string): string {
