@@ -225,13 +225,13 @@ export class DhtNode {
    * skips the join lookups: for a table filled beforehand with `insertAnswered` (simulations).
    */
   start(options: { join?: boolean } = {}): void {
-    const s = this.options.scheduler;
-    let lastRotate = s.now();
-    let lastExpire = s.now();
-    let lastPersist = s.now();
+    const scheduler = this.options.scheduler;
+    let lastRotate = scheduler.now();
+    let lastExpire = scheduler.now();
+    let lastPersist = scheduler.now();
     this.timers.push(
-      s.setInterval(UPKEEP_MS, () => {
-        const now = s.now();
+      scheduler.setInterval(UPKEEP_MS, () => {
+        const now = scheduler.now();
         if (now - lastRotate >= TOKEN_ROTATE_MS) {
           this.tokens.rotate();
           lastRotate = now;
@@ -259,7 +259,7 @@ export class DhtNode {
       this.bootstrap();
       return;
     }
-    this.lastBootstrapMs = s.now();
+    this.lastBootstrapMs = scheduler.now();
     this.isReady = true;
   }
 
