@@ -22,6 +22,7 @@ import { PeerdropError } from '../util/errors.js';
 import { type RouteContext, sendError } from './http-common.js';
 import { type HandoffJobOptions, HandoffJobs, handoffOptionsFromEnv } from './routes-handoff-jobs.js';
 import { resolveInsideRoot } from './routes-share.js';
+import { refuseSensitive } from './sensitive-refusal.js';
 
 const SendBody = Type.Object(
   {
@@ -97,13 +98,7 @@ export function registerHandoffRoutes(
           );
         const real = await resolveInsideRoot(daemon.downloadRoot, body.paths[0]!, false);
         const scan = await scanSensitive(real);
-        if (scan.findings.length > 0 && !body.includeSensitive)
-          return reply.code(422).send({
-            code: 'SEND_SENSITIVE',
-            message: `${scan.findings.length} item(s) look private; confirm with includeSensitive to send anyway`,
-            findings: scan.findings,
-            isTruncated: scan.isTruncated,
-          });
+        if (scan.findings.length > 0 && !body.includeSensitive) return refuseSensitive(reply, scan, 'send');
         return reply.code(201).send(await jobs.send(real, scan.findings));
       } catch (err) {
         return replyError(reply, err);

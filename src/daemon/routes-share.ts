@@ -15,6 +15,7 @@ import { createTorrent } from '../storage/create-torrent.js';
 import { scanSensitive } from '../storage/sensitive-scan.js';
 import { PeerdropError } from '../util/errors.js';
 import { type RouteContext, sendError, VERSION } from './http-common.js';
+import { refuseSensitive } from './sensitive-refusal.js';
 
 const ShareBody = Type.Object(
   {
@@ -111,13 +112,7 @@ export function registerShareRoutes(app: FastifyInstance, ctx: RouteContext): vo
       const body = request.body as Static<typeof ShareBody>;
       const real = await resolveInsideRoot(daemon.downloadRoot, body.path, false);
       const scan = await scanSensitive(real);
-      if (scan.findings.length > 0 && !body.includeSensitive)
-        return reply.code(422).send({
-          code: 'SHARE_SENSITIVE',
-          message: `${scan.findings.length} item(s) look private; confirm with includeSensitive to share anyway`,
-          findings: scan.findings,
-          isTruncated: scan.isTruncated,
-        });
+      if (scan.findings.length > 0 && !body.includeSensitive) return refuseSensitive(reply, scan, 'share');
       const created = await createTorrent(real, {
         createdBy: `peerdrop ${VERSION}`,
         creationDate: Math.floor(Date.now() / 1000),
