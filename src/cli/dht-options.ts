@@ -48,8 +48,9 @@ export function addDhtOptions(command: Command): Command {
 /** Session options for every discovery source from the command line. */
 export async function discoverySessionOptions(
   opts: DhtCliOptions,
+  stateDir = defaultStateDir(),
 ): Promise<{ dht: SessionDhtOptions | false; lsd: SessionLsdOptions | false; pex: boolean }> {
-  return { ...(await dhtOnly(opts)), lsd: lsdSessionOptions(opts), pex: opts.pex !== false };
+  return { ...(await dhtOnly(opts, stateDir)), lsd: lsdSessionOptions(opts), pex: opts.pex !== false };
 }
 
 function lsdSessionOptions(opts: DhtCliOptions): SessionLsdOptions | false {
@@ -70,7 +71,7 @@ function lsdSessionOptions(opts: DhtCliOptions): SessionLsdOptions | false {
 export const dhtSessionOptions = discoverySessionOptions;
 
 /** The DHT part (resolving bootstrap names to addresses). */
-async function dhtOnly(opts: DhtCliOptions): Promise<{ dht: SessionDhtOptions | false }> {
+async function dhtOnly(opts: DhtCliOptions, stateDir: string): Promise<{ dht: SessionDhtOptions | false }> {
   if (opts.dht === false) return { dht: false };
   const text = opts.dhtBootstrap ?? process.env.PEERDROP_DHT_BOOTSTRAP ?? DEFAULT_DHT_BOOTSTRAP.join(',');
   const entries = text
@@ -94,7 +95,7 @@ async function dhtOnly(opts: DhtCliOptions): Promise<{ dht: SessionDhtOptions | 
       ),
     )
   ).flat();
-  const statePath = join(defaultStateDir(), 'dht.state');
+  const statePath = join(stateDir, 'dht.state');
   let savedState: Uint8Array | undefined;
   try {
     savedState = readFileSync(statePath);

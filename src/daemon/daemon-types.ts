@@ -2,6 +2,8 @@
  * The shapes the daemon's core (daemon.ts) takes and gives: its options, add requests, the
  * torrent and file views the HTTP API, the Transmission RPC and the CLI show, and its events.
  */
+
+import type { EncryptionPolicy } from '../mse/mse-transport.js';
 import type { DestinationPolicy } from '../net/outbound-guard.js';
 import type { SessionOptions } from '../session/session.js';
 import type { Scheduler } from '../util/clock.js';
@@ -27,6 +29,11 @@ export interface DaemonOptions {
   readonly fetchPolicy?: DestinationPolicy;
   /** Torrents restored at once at start (each opens storage and reads its resume record). */
   readonly restoreConcurrency?: number;
+  /**
+   * MSE/PE for peer connections (default 'off' for a library caller; `peerdrop daemon` says
+   * 'prefer', as the CLI commands do). Ignored when `session.transport` is given.
+   */
+  readonly encryption?: EncryptionPolicy;
 }
 
 export interface AddRequest {

@@ -14,6 +14,7 @@
  */
 import { type FileRisk, nameRisks } from '../metainfo/file-risk.js';
 import type { Metainfo } from '../metainfo/types.js';
+import { encryptionTransportOptions } from '../mse/mse-transport.js';
 import { Session } from '../session/session.js';
 import type { TorrentHandle } from '../session/torrent-handle.js';
 import type { TorrentStatus } from '../session/torrent-types.js';
@@ -105,6 +106,13 @@ export class Daemon extends TypedEmitter<DaemonEvents> {
     this.session = new Session({
       ...(port === null ? {} : { port }),
       ...(this.hashPool ? { hashPool: this.hashPool } : {}),
+      // One listen port for plaintext and encrypted peers; the responder finds the torrent
+      // among those in the engine (dormant ones take no connections anyway).
+      ...encryptionTransportOptions(options.encryption ?? 'off', {
+        ...(options.session?.host === undefined ? {} : { host: options.session.host }),
+        port: options.session?.port ?? port ?? 0,
+        infoHashesHex: () => this.session.list().map((h) => h.infoHash),
+      }),
       ...options.session,
       stateDir: this.paths.stateDir,
     });

@@ -3,6 +3,8 @@
  * the CLI, and a clean stop on SIGINT/SIGTERM. Used by the CLI command and by tests.
  */
 import { rmSync } from 'node:fs';
+import type { EncryptionPolicy } from '../mse/mse-transport.js';
+import type { SessionOptions } from '../session/session.js';
 import {
   daemonPaths,
   defaultDataDir,
@@ -22,6 +24,13 @@ export interface RunDaemonOptions {
   /** Engine listen address (default all); tests use 127.0.0.1. */
   readonly peerHost?: string;
   readonly peerPort?: number;
+  /** MSE/PE policy for peer connections (default 'prefer', as `get` and `seed`). */
+  readonly encryption?: EncryptionPolicy;
+  /**
+   * DHT, LSD and PEX, as the CLI resolves them (`cli/dht-options.ts`, with the routing table
+   * saved in the daemon's state folder); none when omitted (a library caller).
+   */
+  readonly discovery?: Pick<SessionOptions, 'dht' | 'lsd' | 'pex'>;
 }
 
 export interface RunningDaemon {
@@ -40,9 +49,11 @@ export async function runDaemon(options: RunDaemonOptions): Promise<RunningDaemo
   const daemon = await Daemon.open({
     dataDir,
     downloadDir: options.downloadDir ?? defaultDownloadDir(),
+    encryption: options.encryption ?? 'prefer',
     session: {
       ...(options.peerHost === undefined ? {} : { host: options.peerHost }),
       ...(options.peerPort === undefined ? {} : { port: options.peerPort }),
+      ...options.discovery,
     },
   });
   const restoreMs = performance.now() - started;

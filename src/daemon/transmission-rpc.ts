@@ -138,6 +138,8 @@ function select(daemon: Daemon, ids: unknown): TorrentRecord[] {
   return out;
 }
 
+const TRANSMISSION_ENCRYPTION = { prefer: 'preferred', require: 'required', off: 'tolerated' } as const;
+
 function sessionGet(ctx: RouteContext, a: Args): Args {
   const settings = settingsOf(ctx);
   const all: Args = {
@@ -152,11 +154,12 @@ function sessionGet(ctx: RouteContext, a: Args): Args {
     'speed-limit-up-enabled': settings.globalUploadBps !== null,
     seedRatioLimit: settings.seedRatio ?? 0,
     seedRatioLimited: settings.seedRatio !== null,
-    'dht-enabled': false,
-    'pex-enabled': true,
-    'lpd-enabled': false,
+    'dht-enabled': ctx.daemon.session.dht !== null,
+    'pex-enabled': ctx.daemon.options.session?.pex !== false,
+    'lpd-enabled': Boolean(ctx.daemon.options.session?.lsd),
     'utp-enabled': false,
-    encryption: 'tolerated',
+    // Transmission's names for MSE policies: prefer = preferred, require = required.
+    encryption: TRANSMISSION_ENCRYPTION[ctx.daemon.options.encryption ?? 'off'],
     'start-added-torrents': true,
     units: {
       'speed-units': ['kB/s', 'MB/s', 'GB/s', 'TB/s'],
