@@ -28,11 +28,12 @@
  * Chunks are handed to the receiver without a copy: as with TCP here, a writer must not reuse
  * a buffer it wrote.
  */
-import type { CancelTimer, Scheduler } from '../util/clock.js';
+import type { Scheduler } from '../util/clock.js';
 import { seededRandom } from '../util/random.js';
-import { ByteQueue, joinSmallRuns, RateServer, SEGMENT_BYTES, type Segment } from './memory-queues.js';
-import { NetError } from './tcp.js';
-import type { Connection, DialRequest, Listener, Transport, TransportAddress } from './transport.js';
+import { Flow, type HostState, MemoryConnection, resetError } from './memory-connection.js';
+import { joinSmallRuns, RateServer, type Segment } from './memory-queues.js';
+import { MemoryTransport } from './memory-transport.js';
+import type { Connection, Transport } from './transport.js';
 
 export interface HostOptions {
   /** Upload capacity in bytes/s, shared fairly by the host's connections (default unlimited). */
@@ -83,111 +84,10 @@ export interface NetworkStats {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 /** TCP's minimum retransmission timeout (RFC 6298 suggests 1 s; Linux uses 200 ms). */
 const MIN_RTO_MS = 200;
 const FIRST_LISTEN_PORT = 6881;
 const FIRST_EPHEMERAL_PORT = 49152;
-
-interface HostState {
-  readonly ip: string;
-  readonly uplink: RateServer<Flow>;
-  readonly downlink: RateServer<Flow>;
-  readonly listeners: Map<number, (connection: Connection) => void>;
-  readonly connections: Set<MemoryConnection>;
-  nextListenPort: number;
-  nextEphemeralPort: number;
-  uploadedBytes: number;
-  downloadedBytes: number;
-}
-
-/** One direction of a connection, with its stage queues. */
-class Flow {
-  readonly up = new ByteQueue();
-  readonly down = new ByteQueue();
-  readonly arrivals: Segment[] = [];
-  arrivalsHead = 0;
-  arrivalTimer: CancelTimer | null = null;
-  lastArrivalMs = 0;
-  /** Segments waiting for a partition to heal. */
-  held: Segment[] = [];
-  isDead = false;
-
-  constructor(
-    readonly from: MemoryConnection,
-    readonly to: MemoryConnection,
-  ) {}
-}
-
-class MemoryConnection implements Connection {
-  dataCb: (chunk: Uint8Array) => void = () => {};
-  drainCb: () => void = () => {};
-  closeCb: (error: Error | null) => void = () => {};
-  /** Outgoing flow; set when the pair is made. */
-  out!: Flow;
-  peer!: MemoryConnection;
-  bytesRead = 0;
-  bytesWritten = 0;
-  queuedBytes = 0;
-  /** destroy() was called or the stream ended: no more writes. */
-  isClosed = false;
-  /** onClose has been called. */
-  hasFinished = false;
-  /** Server side: handed to the listener yet (data before that waits in `early`). */
-  isAccepted = true;
-  early: Segment[] = [];
-  wasBlocked = false;
-
-  constructor(
-    private readonly net: MemoryNetwork,
-    readonly host: HostState,
-    readonly remoteAddress: string,
-    readonly remotePort: number,
-    readonly localPort: number,
-  ) {}
-
-  get isWritable(): boolean {
-    return !this.isClosed && this.queuedBytes < this.net.highWaterMarkBytes;
-  }
-
-  write(chunks: readonly Uint8Array[]): boolean {
-    if (this.isClosed) return false;
-    let bytes = 0;
-    for (const c of chunks) bytes += c.length;
-    if (bytes > 0) {
-      this.queuedBytes += bytes;
-      this.net.send(this.out, chunks, bytes);
-    }
-    if (this.queuedBytes > this.net.maxQueuedBytes) {
-      this.destroy(new NetError('NET_SEND_QUEUE_FULL', `send queue over ${this.net.maxQueuedBytes} bytes`));
-      return false;
-    }
-    const writable = this.isWritable;
-    if (!writable) this.wasBlocked = true;
-    return writable;
-  }
-
-  onData(cb: (chunk: Uint8Array) => void): void {
-    this.dataCb = cb;
-  }
-  onDrain(cb: () => void): void {
-    this.drainCb = cb;
-  }
-  onClose(cb: (error: Error | null) => void): void {
-    this.closeCb = cb;
-  }
-
-  /** Unsent bytes are dropped; what is already on the wire arrives, then the peer sees the end. */
-  destroy(reason?: Error): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.net.endFlow(this.out, 'fin');
-    this.peer.out.isDead = true; // nothing more reaches us
-    this.net.finishLater(this, reason ?? null);
-  }
-
-  setNoDelay(): void {}
-}
 
 /** See the module comment. */
 export class MemoryNetwork {
@@ -517,117 +417,6 @@ export class MemoryNetwork {
   }
 }
 
-class MemoryTransport implements Transport {
-  readonly name = 'memory';
-  private listener: Listener | null = null;
-
-  constructor(
-    private readonly net: MemoryNetwork,
-    private readonly host: HostState,
-    private readonly port: number,
-  ) {}
-
-  dial(address: TransportAddress, request: DialRequest = {}): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const net = this.net;
-      const s = net.scheduler;
-      const target = `${address.host}:${address.port}`;
-      if (request.signal?.aborted) {
-        reject(new NetError('NET_ABORTED', `dial ${target} aborted`));
-        return;
-      }
-      const timers: CancelTimer[] = [];
-      let isDone = false;
-      const done = (settle: () => void): void => {
-        if (isDone) return;
-        isDone = true;
-        for (const cancel of timers) cancel();
-        request.signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      const fail = (err: NetError) =>
-        done(() => {
-          net.dialFailed();
-          reject(err);
-        });
-      const onAbort = () => fail(new NetError('NET_ABORTED', `dial ${target} aborted`));
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-      timers.push(
-        s.setTimer(request.timeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, () =>
-          fail(new NetError('NET_DIAL_TIMEOUT', `dial ${target} timed out`)),
-        ),
-      );
-      if (!net.isReachable(this.host.ip, address.host)) return; // the SYN is lost: time out
-      const latencyMs = net.link(this.host.ip, address.host).latencyMs;
-      // SYN arrives at the server after one latency; SYN-ACK (or RST) returns after another.
-      timers.push(
-        s.setTimer(latencyMs, () => {
-          const server = net.hostOf(address.host);
-          const onConnection = server?.listeners.get(address.port);
-          if (server === undefined || onConnection === undefined) {
-            timers.push(
-              s.setTimer(latencyMs, () =>
-                fail(new NetError('NET_DIAL_FAILED', `dial ${target}: connection refused`)),
-              ),
-            );
-            return;
-          }
-          timers.push(
-            s.setTimer(latencyMs, () => {
-              if (isDone) return;
-              const { client, server: end } = net.pair(
-                this.host,
-                this.host.nextEphemeralPort++,
-                server,
-                address.port,
-              );
-              done(() => resolve(client));
-              // The server accepts when the handshake's last ACK arrives, one latency later.
-              s.setTimer(latencyMs, () => {
-                if (end.hasFinished) return;
-                const current = server.listeners.get(address.port);
-                if (current === undefined) end.destroy(resetError('listener closed'));
-                else net.accept(end, current);
-              });
-            }),
-          );
-        }),
-      );
-    });
-  }
-
-  async listen(onConnection: (connection: Connection) => void): Promise<Listener> {
-    if (this.listener) return this.listener;
-    let port = this.port;
-    if (port === 0) {
-      while (this.host.listeners.has(this.host.nextListenPort)) this.host.nextListenPort++;
-      port = this.host.nextListenPort++;
-    }
-    if (this.host.listeners.has(port))
-      throw new NetError('NET_LISTEN_FAILED', `listen on ${this.host.ip}:${port}: address in use`);
-    this.host.listeners.set(port, onConnection);
-    const host = this.host;
-    this.listener = {
-      host: host.ip,
-      port,
-      close: async () => {
-        if (host.listeners.get(port) === onConnection) host.listeners.delete(port);
-      },
-    };
-    return this.listener;
-  }
-
-  async close(): Promise<void> {
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.close();
-  }
-}
-
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function resetError(why: string): NetError {
-  return new NetError('NET_SOCKET_ERROR', `connection reset: ${why}`);
 }
