@@ -25,7 +25,6 @@ import {
   type MetadataFaultCode,
   type MetadataFetcherOptions,
   type MetadataProgress,
-  MIXED_OUTSTANDING,
   type Peer,
   REQUEST_TIMEOUT_MS,
   SINGLE_OUTSTANDING,
@@ -33,6 +32,7 @@ import {
   STALL_MS,
   sha1,
 } from './metadata-fetch-state.js';
+import { forgetRequest, isUsable, newAssembly, pickSource } from './metadata-peer-requests.js';
 import type { PeerChannel } from './peer-channel.js';
 
 // Public names stay importable from here, where callers have always found them.
@@ -161,7 +161,7 @@ export class MetadataFetcher {
       for (const peer of [...this.peers.values()]) {
         for (const [piece, atMs] of [...peer.outstanding]) {
           if (now - atMs < REQUEST_TIMEOUT_MS) continue;
-          this.forget(peer, piece);
+          forgetRequest(peer, piece);
           peer.timeouts++;
         }
         if (peer.timeouts >= MAX_TIMEOUTS) this.stall(peer);
@@ -248,7 +248,7 @@ export class MetadataFetcher {
     }
     peer.evidence.set(piece, digest);
     if (peer.outstanding.has(piece)) {
-      this.forget(peer, piece);
+      forgetRequest(peer, piece);
       peer.timeouts = 0;
     }
     const a = peer.assembly;
@@ -257,7 +257,7 @@ export class MetadataFetcher {
     a.sources[piece] = peer;
     a.have++;
     const other = a.inflight.get(piece);
-    if (other !== undefined) this.forget(other, piece);
+    if (other !== undefined) forgetRequest(other, piece);
     if (a.have === a.pieces.length) this.finish(a);
   }
 
@@ -340,17 +340,7 @@ export class MetadataFetcher {
   }
 
   private create(claim: SizeClaim, owner: Peer | null): Assembly {
-    const count = metadataPieceCount(claim.sizeBytes);
-    const a: Assembly = {
-      claim,
-      sizeBytes: claim.sizeBytes,
-      owner,
-      pieces: new Array<Uint8Array | null>(count).fill(null),
-      sources: new Array<Peer | null>(count).fill(null),
-      inflight: new Map(),
-      have: 0,
-      isDropped: false,
-    };
+    const a = newAssembly(claim, owner);
     if (owner === null) {
       this.mixed = a;
     } else {
@@ -366,27 +356,16 @@ export class MetadataFetcher {
     a.isDropped = true;
     if (this.mixed === a) this.mixed = null;
     this.singles.delete(a);
-    for (const [piece, peer] of [...a.inflight]) this.forget(peer, piece);
+    for (const [piece, peer] of [...a.inflight]) forgetRequest(peer, piece);
     for (const peer of this.peers.values()) if (peer.assembly === a) peer.assembly = null;
     if (a.owner !== null) a.owner.assembly = null;
   }
 
   // ---- peers ----------------------------------------------------------------------------------
 
-  private isUsable(peer: Peer, nowMs: number): boolean {
-    return !peer.isBad && !peer.isGone && nowMs >= peer.stalledUntilMs;
-  }
-
-  /** A request of `piece` from `peer` is over (answered, timed out, or no longer wanted). */
-  private forget(peer: Peer, piece: number): void {
-    peer.outstanding.delete(piece);
-    const a = peer.assembly;
-    if (a !== null && a.inflight.get(piece) === peer) a.inflight.delete(piece);
-  }
-
   /** The peer feeds nothing any more; an assembly it was the only source of goes. */
   private detach(peer: Peer): void {
-    for (const piece of [...peer.outstanding.keys()]) this.forget(peer, piece);
+    for (const piece of [...peer.outstanding.keys()]) forgetRequest(peer, piece);
     const a = peer.assembly;
     peer.assembly = null;
     if (a !== null && a.owner === peer) this.drop(a);
@@ -396,7 +375,7 @@ export class MetadataFetcher {
   private stall(peer: Peer): void {
     peer.stalledUntilMs = this.options.now() + STALL_MS;
     peer.timeouts = 0;
-    for (const piece of [...peer.outstanding.keys()]) this.forget(peer, piece);
+    for (const piece of [...peer.outstanding.keys()]) forgetRequest(peer, piece);
   }
 
   private convictChannel(channel: PeerChannel, code: MetadataFaultCode, detail: string): void {
@@ -454,7 +433,7 @@ export class MetadataFetcher {
   private startMixed(nowMs: number): void {
     const counts = new Map<SizeClaim, number>();
     for (const p of this.peers.values()) {
-      if (p.claim.mode !== 'mixed' || p.assembly !== null || !this.isUsable(p, nowMs)) continue;
+      if (p.claim.mode !== 'mixed' || p.assembly !== null || !isUsable(p, nowMs)) continue;
       counts.set(p.claim, (counts.get(p.claim) ?? 0) + 1);
     }
     let best: SizeClaim | null = null;
@@ -480,7 +459,7 @@ export class MetadataFetcher {
     const mixed = this.mixed;
     const waiting: Peer[] = [];
     for (const p of this.peers.values()) {
-      if (p.assembly !== null || !this.isUsable(p, nowMs)) continue;
+      if (p.assembly !== null || !isUsable(p, nowMs)) continue;
       // A peer of the mixed size that arrived after the mixed assembly started joins it.
       if (mixed !== null && p.claim === mixed.claim) p.assembly = mixed;
       else if (this.needsIsolation(p)) waiting.push(p);
@@ -505,11 +484,11 @@ export class MetadataFetcher {
   }
 
   private requestMixed(a: Assembly, nowMs: number): void {
-    const members = [...this.peers.values()].filter((p) => p.assembly === a && this.isUsable(p, nowMs));
+    const members = [...this.peers.values()].filter((p) => p.assembly === a && isUsable(p, nowMs));
     for (let piece = 0; piece < a.pieces.length && members.length > 0; piece++) {
       if (a.isDropped) return;
       if (a.pieces[piece] !== null || a.inflight.has(piece)) continue;
-      const peer = this.pickSource(members, piece, nowMs);
+      const peer = this.nextSource(members, piece, nowMs);
       if (peer === null) return;
       this.request(peer, a, piece, nowMs);
     }
@@ -518,7 +497,7 @@ export class MetadataFetcher {
     for (const [piece, holder] of [...a.inflight]) {
       const atMs = holder.outstanding.get(piece);
       if (a.isDropped || atMs === undefined || nowMs - atMs < ENDGAME_AFTER_MS) continue;
-      const peer = this.pickSource(
+      const peer = this.nextSource(
         members.filter((p) => !p.asked.has(piece)),
         piece,
         nowMs,
@@ -527,28 +506,17 @@ export class MetadataFetcher {
     }
   }
 
-  /** Spread: a peer not yet asked for this piece first, then the least loaded, rotating on ties. */
-  private pickSource(members: readonly Peer[], piece: number, nowMs: number): Peer | null {
-    let best: Peer | null = null;
-    let bestScore = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < members.length; k++) {
-      const p = members[(this.rotation + k) % members.length]!;
-      if (p.assembly === null || !this.isUsable(p, nowMs) || p.outstanding.size >= MIXED_OUTSTANDING)
-        continue;
-      const score = (p.asked.has(piece) ? MIXED_OUTSTANDING : 0) + p.outstanding.size;
-      if (score < bestScore) {
-        best = p;
-        bestScore = score;
-      }
-    }
-    if (best !== null) this.rotation++;
-    return best;
+  /** pickSource with this fetcher's rotation, which advances whenever a source is chosen. */
+  private nextSource(members: readonly Peer[], piece: number, nowMs: number): Peer | null {
+    const peer = pickSource(members, piece, nowMs, this.rotation);
+    if (peer !== null) this.rotation++;
+    return peer;
   }
 
   private requestSingle(a: Assembly, nowMs: number): void {
     const owner = a.owner!;
     for (let piece = 0; piece < a.pieces.length; piece++) {
-      if (a.isDropped || !this.isUsable(owner, nowMs) || owner.outstanding.size >= SINGLE_OUTSTANDING) return;
+      if (a.isDropped || !isUsable(owner, nowMs) || owner.outstanding.size >= SINGLE_OUTSTANDING) return;
       if (a.pieces[piece] === null && !a.inflight.has(piece)) this.request(owner, a, piece, nowMs);
     }
   }
